@@ -1,0 +1,73 @@
+import type { Json, StreamPosition } from '../protocol/frames.js';
+
+/** A message as the engine stored it: offsets are assigned by the engine, per room. */
+export interface StoredMessage {
+  room: string;
+  event: string;
+  content: Json;
+  offset: number;
+  epoch: string;
+  id: string;
+  from?: string;
+  /** Engine time of storage, ms since epoch (drives history ttl). */
+  at: number;
+}
+
+export interface PublishInput {
+  room: string;
+  event: string;
+  content: Json;
+  /** Message id; a repeated id is not stored or fanned out again, the first result is returned. */
+  id: string;
+  from?: string;
+}
+
+export interface HistoryQuery {
+  /** Messages strictly after this position. Without it: the newest `limit` messages. */
+  since?: StreamPosition;
+  limit?: number;
+}
+
+export interface HistoryPage {
+  epoch: string;
+  /** Offset of the newest message in the room (0 when empty). */
+  offset: number;
+  messages: StoredMessage[];
+  /**
+   * True when `messages` covers everything after `since` (same epoch and nothing trimmed);
+   * false when the gap cannot be filled.
+   */
+  complete: boolean;
+}
+
+export interface PresenceChange {
+  room: string;
+  action: 'join' | 'leave';
+  uid: string;
+}
+
+export interface RoomListener {
+  message(message: StoredMessage): void;
+  presence(change: PresenceChange): void;
+}
+
+export type Unsubscribe = () => Promise<void>;
+
+/**
+ * All broker state sits behind this interface. Everything is asynchronous and fan-out comes
+ * by callback, because with a shared engine (Redis) another node may be the publisher.
+ */
+export interface Engine {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Stores, assigns the next offset and fans out to every node listening to the room. */
+  publish(input: PublishInput): Promise<StoredMessage>;
+  /** Node-level interest in a room: one listener per room per server process is enough. */
+  listen(room: string, listener: RoomListener): Promise<Unsubscribe>;
+  history(room: string, query: HistoryQuery): Promise<HistoryPage>;
+  position(room: string): Promise<StreamPosition>;
+  /** A member is one connection; a uid is present while any of its members is. */
+  join(room: string, uid: string, memberId: string): Promise<void>;
+  leave(room: string, uid: string, memberId: string): Promise<void>;
+  members(room: string): Promise<string[]>;
+}

@@ -1,0 +1,214 @@
+import type { ErrorCode } from '../errors/codes.js';
+
+/**
+ * Wire messages. A WebSocket text frame holds one message object or a JSON array of them
+ * (a batch); see docs/protocol.md.
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type RequestId = number | string;
+
+/** A position in a room's history: offsets only compare within one epoch. */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}
+
+// ---- client → server ----
+export interface HelloMsg {
+  type: 'hello';
+  v: number;
+  uid?: string;
+  token?: string;
+}
+export interface AuthMsg {
+  type: 'auth';
+  signature: string;
+}
+export interface TokenMsg {
+  type: 'token';
+  id: RequestId;
+  token: string;
+}
+export interface SubMsg {
+  type: 'sub';
+  id: RequestId;
+  room: string;
+  since?: StreamPosition;
+}
+export interface UnsubMsg {
+  type: 'unsub';
+  id: RequestId;
+  room: string;
+}
+export interface PubMsg {
+  type: 'pub';
+  id: RequestId;
+  room: string;
+  event: string;
+  content: Json;
+  /** Message id chosen by the publisher; a repeated mid is acked but not delivered again. */
+  mid?: string;
+}
+export interface SendMsg {
+  type: 'send';
+  event: string;
+  content: Json;
+  room?: string;
+}
+export interface ReqMsg {
+  type: 'req';
+  id: RequestId;
+  event: string;
+  content: Json;
+  room?: string;
+}
+export interface PingMsg {
+  type: 'ping';
+  id: RequestId;
+}
+export interface HistMsg {
+  type: 'hist';
+  id: RequestId;
+  room: string;
+  since?: StreamPosition;
+  limit?: number;
+}
+export interface PresenceMsg {
+  type: 'presence';
+  id: RequestId;
+  room: string;
+}
+export interface QregMsg {
+  type: 'qreg';
+  id: RequestId;
+  /** '' asks the server for a temporary queue owned by this connection. */
+  queue: string;
+}
+export interface QunregMsg {
+  type: 'qunreg';
+  id: RequestId;
+  queue: string;
+}
+export interface QpubMsg {
+  type: 'qpub';
+  id: RequestId;
+  queue: string;
+  data: Json;
+  replyTo?: string;
+  correlationId?: string;
+  expiresInMs?: number;
+  mid?: string;
+}
+export interface QackMsg {
+  type: 'qack';
+  queue: string;
+  deliveryId: string;
+}
+export interface QnackMsg {
+  type: 'qnack';
+  queue: string;
+  deliveryId: string;
+  reason?: string;
+}
+
+export type ClientMessage =
+  | HelloMsg
+  | AuthMsg
+  | TokenMsg
+  | SubMsg
+  | UnsubMsg
+  | PubMsg
+  | SendMsg
+  | ReqMsg
+  | PingMsg
+  | HistMsg
+  | PresenceMsg
+  | QregMsg
+  | QunregMsg
+  | QpubMsg
+  | QackMsg
+  | QnackMsg;
+
+// ---- server → client ----
+export interface ChallengeMsg {
+  type: 'challenge';
+  challenge: string;
+}
+export interface WelcomeMsg {
+  type: 'welcome';
+  v: number;
+  uid: string;
+  session: string;
+  heartbeatMs: number;
+  maxPayload: number;
+  expiresAt?: number;
+}
+export type ResMsg =
+  | { type: 'res'; id: RequestId; data: Json | undefined }
+  | { type: 'res'; id: RequestId; error: WireError };
+export interface RoomMessage {
+  type: 'msg';
+  room: string;
+  event: string;
+  content: Json;
+  offset: number;
+  epoch: string;
+  id: string;
+  from?: string;
+}
+export interface JoinMsg {
+  type: 'join';
+  room: string;
+  uid: string;
+}
+export interface LeaveMsg {
+  type: 'leave';
+  room: string;
+  uid: string;
+}
+export interface PongMsg {
+  type: 'pong';
+  id: RequestId;
+}
+/** Unsolicited error (not an answer to a request); `graceMs` with TOKEN_EXPIRED. */
+export interface ErrorMsg {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  id?: RequestId;
+  graceMs?: number;
+}
+export interface ByeMsg {
+  type: 'bye';
+  reason: string;
+}
+export interface QmsgMsg {
+  type: 'qmsg';
+  queue: string;
+  deliveryId: string;
+  id: string;
+  data: Json;
+  attempt: number;
+  replyTo?: string;
+  correlationId?: string;
+}
+
+export type ServerMessage =
+  | ChallengeMsg
+  | WelcomeMsg
+  | ResMsg
+  | RoomMessage
+  | JoinMsg
+  | LeaveMsg
+  | PongMsg
+  | ErrorMsg
+  | ByeMsg
+  | QmsgMsg;
+
+export type ClientMessageType = ClientMessage['type'];
+export type ServerMessageType = ServerMessage['type'];

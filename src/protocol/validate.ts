@@ -1,0 +1,98 @@
+import { StatewireError } from '../errors/StatewireError.js';
+import type { ClientMessage, ClientMessageType, RequestId } from './frames.js';
+
+type FieldKind = 'string' | 'nonEmptyString' | 'id' | 'json' | 'position' | 'count';
+type Shape = Record<string, { kind: FieldKind; optional?: boolean }>;
+
+const req = (kind: FieldKind) => ({ kind });
+const opt = (kind: FieldKind) => ({ kind, optional: true });
+
+/** Required and optional fields of every client message type. */
+const SHAPES: Record<ClientMessageType, Shape> = {
+  hello: { v: req('count'), uid: opt('nonEmptyString'), token: opt('nonEmptyString') },
+  auth: { signature: req('string') },
+  token: { id: req('id'), token: req('nonEmptyString') },
+  sub: { id: req('id'), room: req('nonEmptyString'), since: opt('position') },
+  unsub: { id: req('id'), room: req('nonEmptyString') },
+  pub: {
+    id: req('id'),
+    room: req('nonEmptyString'),
+    event: req('nonEmptyString'),
+    content: req('json'),
+    mid: opt('nonEmptyString'),
+  },
+  send: { event: req('nonEmptyString'), content: req('json'), room: opt('nonEmptyString') },
+  req: {
+    id: req('id'),
+    event: req('nonEmptyString'),
+    content: req('json'),
+    room: opt('nonEmptyString'),
+  },
+  ping: { id: req('id') },
+  hist: { id: req('id'), room: req('nonEmptyString'), since: opt('position'), limit: opt('count') },
+  presence: { id: req('id'), room: req('nonEmptyString') },
+  qreg: { id: req('id'), queue: req('string') },
+  qunreg: { id: req('id'), queue: req('nonEmptyString') },
+  qpub: {
+    id: req('id'),
+    queue: req('nonEmptyString'),
+    data: req('json'),
+    replyTo: opt('nonEmptyString'),
+    correlationId: opt('nonEmptyString'),
+    expiresInMs: opt('count'),
+    mid: opt('nonEmptyString'),
+  },
+  qack: { queue: req('nonEmptyString'), deliveryId: req('nonEmptyString') },
+  qnack: { queue: req('nonEmptyString'), deliveryId: req('nonEmptyString'), reason: opt('string') },
+};
+
+function fits(kind: FieldKind, value: unknown): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'nonEmptyString':
+      return typeof value === 'string' && value.length > 0 && value.length <= 1024;
+    case 'id':
+      return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
+    case 'json':
+      return value !== undefined;
+    case 'count':
+      return Number.isInteger(value) && (value as number) >= 0;
+    case 'position': {
+      const p = value as { epoch?: unknown; offset?: unknown } | null;
+      return (
+        typeof p === 'object' &&
+        p !== null &&
+        typeof p.epoch === 'string' &&
+        Number.isInteger(p.offset) &&
+        (p.offset as number) >= 0
+      );
+    }
+  }
+}
+
+/** The request id of a message that failed validation, so the error can answer it. */
+export function requestIdOf(raw: unknown): RequestId | undefined {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'number' || typeof id === 'string' ? id : undefined;
+}
+
+/** Checks a decoded message against its type's shape; throws BAD_REQUEST naming the problem. */
+export function parseClientMessage(raw: unknown): ClientMessage {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new StatewireError('BAD_REQUEST', 'message must be an object');
+  }
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) {
+    throw new StatewireError('BAD_REQUEST', `unknown message type ${JSON.stringify(type)}`);
+  }
+  const shape = SHAPES[type as ClientMessageType];
+  for (const [field, rule] of Object.entries(shape)) {
+    const value = (raw as Record<string, unknown>)[field];
+    if (value === undefined && rule.optional) continue;
+    if (!fits(rule.kind, value)) {
+      throw new StatewireError('BAD_REQUEST', `${type}: field "${field}" is missing or invalid`);
+    }
+  }
+  return raw as ClientMessage;
+}

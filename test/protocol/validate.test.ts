@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { StatewireError } from '../../src/errors/StatewireError.js';
+import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
+import { parseClientMessage, requestIdOf } from '../../src/protocol/validate.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof StatewireError ? error.code : 'not a StatewireError';
+  }
+  return undefined;
+}
+
+describe('codec', () => {
+  it('round-trips one message and a batch', () => {
+    expect(decodeFrame(encodeFrame({ type: 'ping', id: 1 }))).toEqual([{ type: 'ping', id: 1 }]);
+    const batch = [
+      { type: 'ping', id: 1 },
+      { type: 'ping', id: 2 },
+    ];
+    expect(decodeFrame(encodeFrame(batch))).toEqual(batch);
+  });
+
+  it('rejects malformed JSON and empty batches with BAD_REQUEST', () => {
+    expect(codeOf(() => decodeFrame('{nope'))).toBe('BAD_REQUEST');
+    expect(codeOf(() => decodeFrame('[]'))).toBe('BAD_REQUEST');
+  });
+});
+
+describe('parseClientMessage', () => {
+  it('accepts a well-formed publish', () => {
+    const msg = { type: 'pub', id: 3, room: 'r', event: 'e', content: { a: 1 }, mid: 'm1' };
+    expect(parseClientMessage(msg)).toBe(msg);
+  });
+
+  it.each([
+    ['a non-object', 42],
+    ['an unknown type', { type: 'explode' }],
+    ['a missing field', { type: 'pub', id: 1, room: 'r', content: 1 }],
+    ['a wrong field type', { type: 'sub', id: 1, room: 7 }],
+    ['a bad position', { type: 'sub', id: 1, room: 'r', since: { epoch: 'e', offset: -1 } }],
+    ['an empty room', { type: 'unsub', id: 1, room: '' }],
+  ])('rejects %s with BAD_REQUEST', (_label, raw) => {
+    expect(codeOf(() => parseClientMessage(raw))).toBe('BAD_REQUEST');
+  });
+
+  it('keeps the request id of a bad message so the error can answer it', () => {
+    expect(requestIdOf({ type: 'pub', id: 9 })).toBe(9);
+    expect(requestIdOf({ type: 'pub' })).toBeUndefined();
+  });
+});
