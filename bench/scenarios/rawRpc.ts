@@ -1,0 +1,32 @@
+import { startBroker } from '../lib/child.js';
+import { pinToCore } from '../lib/pin.js';
+import { CONTENT_64B, openRaw } from '../lib/rawPeer.js';
+import { percentile, round } from '../lib/stats.js';
+
+/** Sequential request → relay → responder → relay → requester round trips, pinned to core 0. */
+export async function rawRpc(options: {
+  calls: number;
+}): Promise<{ p50Ms: number; p99Ms: number }> {
+  const broker = await startBroker('raw-relay.ts');
+  const unpinBroker = pinToCore(0, broker.child.pid);
+  const unpinSelf = pinToCore(0);
+  const requester = await openRaw(broker.port);
+  const responder = await openRaw(broker.port);
+  responder.on('message', (data) => responder.send(data.toString().replace('"req"', '"rep"')));
+  const request = JSON.stringify({ type: 'req', content: CONTENT_64B });
+  const samples: number[] = [];
+  for (let i = 0; i < options.calls; i++) {
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      requester.once('message', () => resolve());
+      requester.send(request);
+    });
+    samples.push(performance.now() - started);
+  }
+  requester.close();
+  responder.close();
+  unpinSelf();
+  unpinBroker();
+  await broker.stop();
+  return { p50Ms: round(percentile(samples, 50), 4), p99Ms: round(percentile(samples, 99), 4) };
+}
