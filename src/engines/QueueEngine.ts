@@ -1,0 +1,59 @@
+import type { Json } from '../protocol/frames.js';
+import type { Unsubscribe } from './Engine.js';
+
+export interface QueueItemInput {
+  /** Message id chosen by the producer; a repeated id is accepted once. */
+  id: string;
+  data: Json;
+  replyTo?: string;
+  correlationId?: string;
+  /** Engine time (ms since epoch) after which the item is dropped instead of delivered. */
+  expiresAt?: number;
+}
+
+export interface QueueDelivery {
+  queue: string;
+  deliveryId: string;
+  id: string;
+  data: Json;
+  /** 1 on first delivery, +1 on every redelivery. */
+  attempt: number;
+  replyTo?: string;
+  correlationId?: string;
+}
+
+export interface DeadLetter {
+  queue: string;
+  id: string;
+  data: Json;
+  attempts: number;
+  reason: string;
+}
+
+export interface QueueOptions {
+  /** For a temporary queue: the uid that alone may consume it. */
+  owner?: string;
+}
+
+/**
+ * Competing-consumer work queues with at-least-once delivery. Asynchronous and delivering by
+ * callback, like Engine, so that a shared (Redis) implementation fits the same server code.
+ */
+export interface QueueEngine {
+  /** Creates the queue if it does not exist; declaring again keeps its items. */
+  declare(queue: string, options?: QueueOptions): Promise<void>;
+  /** Owner of a temporary queue, null for a named one, undefined when the queue is unknown. */
+  describe(queue: string): Promise<{ owner: string | null; length: number } | undefined>;
+  remove(queue: string): Promise<void>;
+  /** NOT_FOUND for an unknown queue, UNAVAILABLE when the queue is full. */
+  enqueue(queue: string, item: QueueItemInput): Promise<void>;
+  /** Registers a consumer; the returned function unregisters it and requeues what it held. */
+  consume(
+    queue: string,
+    consumerId: string,
+    deliver: (delivery: QueueDelivery) => void,
+  ): Promise<Unsubscribe>;
+  ack(queue: string, deliveryId: string, consumerId: string): Promise<void>;
+  /** Requeues the delivery (a later attempt), or dead-letters it after the last attempt. */
+  nack(queue: string, deliveryId: string, consumerId: string, reason?: string): Promise<void>;
+}

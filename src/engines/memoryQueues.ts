@@ -1,0 +1,221 @@
+import { nanoid } from 'nanoid';
+import { StatewireError } from '../errors/StatewireError.js';
+import type { Unsubscribe } from './Engine.js';
+import type {
+  DeadLetter,
+  QueueDelivery,
+  QueueEngine,
+  QueueItemInput,
+  QueueOptions,
+} from './QueueEngine.js';
+
+export interface MemoryQueuesOptions {
+  /** Items a queue holds before `enqueue` fails with UNAVAILABLE. */
+  maxLength?: number;
+  /** Unacked deliveries one consumer holds at most (prefetch). */
+  prefetch?: number;
+  /** An unacked delivery older than this goes back to the queue. */
+  ackTimeoutMs?: number;
+  /** Deliveries of one item before it is dead-lettered. */
+  maxAttempts?: number;
+  onDeadLetter?: (letter: DeadLetter) => void;
+  now?: () => number;
+}
+
+interface Item extends QueueItemInput {
+  attempt: number;
+}
+
+interface Consumer {
+  id: string;
+  deliver: (delivery: QueueDelivery) => void;
+  held: number;
+}
+
+interface Unacked {
+  item: Item;
+  consumer: Consumer;
+  deliveredAt: number;
+}
+
+interface QueueState {
+  owner: string | null;
+  ready: Item[];
+  consumers: Consumer[];
+  nextConsumer: number;
+  unacked: Map<string, Unacked>;
+  seenIds: Set<string>;
+}
+
+const SEEN_IDS_KEPT = 10_000;
+
+/** In-process queues: round robin over consumers, bounded prefetch, redelivery on loss. */
+export class MemoryQueues implements QueueEngine {
+  private readonly queues = new Map<string, QueueState>();
+  private readonly maxLength: number;
+  private readonly prefetch: number;
+  private readonly ackTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly onDeadLetter: (letter: DeadLetter) => void;
+  private readonly now: () => number;
+
+  constructor(options: MemoryQueuesOptions = {}) {
+    this.maxLength = options.maxLength ?? 10_000;
+    this.prefetch = options.prefetch ?? 64;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.onDeadLetter = options.onDeadLetter ?? (() => {});
+    this.now = options.now ?? Date.now;
+  }
+
+  async declare(queue: string, options: QueueOptions = {}): Promise<void> {
+    if (this.queues.has(queue)) return;
+    this.queues.set(queue, {
+      owner: options.owner ?? null,
+      ready: [],
+      consumers: [],
+      nextConsumer: 0,
+      unacked: new Map(),
+      seenIds: new Set(),
+    });
+  }
+
+  async describe(queue: string) {
+    const state = this.queues.get(queue);
+    if (!state) return undefined;
+    return { owner: state.owner, length: state.ready.length + state.unacked.size };
+  }
+
+  async remove(queue: string): Promise<void> {
+    this.queues.delete(queue);
+  }
+
+  async enqueue(queue: string, input: QueueItemInput): Promise<void> {
+    const state = this.require(queue);
+    if (state.seenIds.has(input.id)) return;
+    if (state.ready.length + state.unacked.size >= this.maxLength) {
+      throw new StatewireError('UNAVAILABLE', `queue ${queue} is full`);
+    }
+    rememberId(state.seenIds, input.id);
+    state.ready.push({ ...input, attempt: 0 });
+    this.dispatch(queue, state);
+  }
+
+  async consume(
+    queue: string,
+    consumerId: string,
+    deliver: (delivery: QueueDelivery) => void,
+  ): Promise<Unsubscribe> {
+    const state = this.require(queue);
+    const consumer: Consumer = { id: consumerId, deliver, held: 0 };
+    state.consumers.push(consumer);
+    this.dispatch(queue, state);
+    return async () => {
+      const index = state.consumers.indexOf(consumer);
+      if (index === -1) return;
+      state.consumers.splice(index, 1);
+      const returned: Item[] = [];
+      for (const [deliveryId, entry] of state.unacked) {
+        if (entry.consumer !== consumer) continue;
+        state.unacked.delete(deliveryId);
+        returned.push(entry.item);
+      }
+      this.requeue(queue, state, returned, 'consumer lost');
+    };
+  }
+
+  async ack(queue: string, deliveryId: string, consumerId: string): Promise<void> {
+    const state = this.require(queue);
+    const entry = this.takeUnacked(state, deliveryId, consumerId);
+    entry.consumer.held -= 1;
+    this.dispatch(queue, state);
+  }
+
+  async nack(queue: string, deliveryId: string, consumerId: string, reason = 'nacked') {
+    const state = this.require(queue);
+    const entry = this.takeUnacked(state, deliveryId, consumerId);
+    entry.consumer.held -= 1;
+    this.requeue(queue, state, [entry.item], reason);
+  }
+
+  /** Returns deliveries unacked for longer than the ack timeout; the server calls this periodically. */
+  expireUnacked(): void {
+    const deadline = this.now() - this.ackTimeoutMs;
+    for (const [queue, state] of this.queues) {
+      const late: Item[] = [];
+      for (const [deliveryId, entry] of state.unacked) {
+        if (entry.deliveredAt > deadline) continue;
+        state.unacked.delete(deliveryId);
+        entry.consumer.held -= 1;
+        late.push(entry.item);
+      }
+      if (late.length > 0) this.requeue(queue, state, late, 'ack timeout');
+    }
+  }
+
+  private require(queue: string): QueueState {
+    const state = this.queues.get(queue);
+    if (!state) throw new StatewireError('NOT_FOUND', `unknown queue ${queue}`);
+    return state;
+  }
+
+  private takeUnacked(state: QueueState, deliveryId: string, consumerId: string): Unacked {
+    const entry = state.unacked.get(deliveryId);
+    if (!entry || entry.consumer.id !== consumerId) {
+      throw new StatewireError('NOT_FOUND', `unknown delivery ${deliveryId}`);
+    }
+    state.unacked.delete(deliveryId);
+    return entry;
+  }
+
+  /** Puts items back at the head (they were first in line), dead-lettering exhausted ones. */
+  private requeue(queue: string, state: QueueState, items: Item[], reason: string): void {
+    const retry = items.filter((item) => {
+      if (item.attempt < this.maxAttempts) return true;
+      this.onDeadLetter({ queue, id: item.id, data: item.data, attempts: item.attempt, reason });
+      return false;
+    });
+    state.ready.unshift(...retry);
+    this.dispatch(queue, state);
+  }
+
+  private dispatch(queue: string, state: QueueState): void {
+    while (state.ready.length > 0) {
+      const consumer = this.nextFreeConsumer(state);
+      if (!consumer) return;
+      const item = state.ready.shift()!;
+      if (item.expiresAt !== undefined && item.expiresAt <= this.now()) continue;
+      item.attempt += 1;
+      const deliveryId = nanoid();
+      state.unacked.set(deliveryId, { item, consumer, deliveredAt: this.now() });
+      consumer.held += 1;
+      consumer.deliver({
+        queue,
+        deliveryId,
+        id: item.id,
+        data: item.data,
+        attempt: item.attempt,
+        replyTo: item.replyTo,
+        correlationId: item.correlationId,
+      });
+    }
+  }
+
+  private nextFreeConsumer(state: QueueState): Consumer | undefined {
+    const count = state.consumers.length;
+    for (let step = 0; step < count; step++) {
+      const index = (state.nextConsumer + step) % count;
+      const consumer = state.consumers[index];
+      if (consumer.held < this.prefetch) {
+        state.nextConsumer = (index + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+}
+
+function rememberId(seen: Set<string>, id: string): void {
+  seen.add(id);
+  if (seen.size > SEEN_IDS_KEPT) seen.delete(seen.values().next().value!);
+}
