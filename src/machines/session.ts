@@ -1,0 +1,235 @@
+import { assign, emit, setup } from 'xstate';
+
+/**
+ * Server-side lifecycle of one connection: handshake → authenticating → open → closing →
+ * closed. Only lifecycle events travel through it; frames do not. The server counts incoming
+ * frames in the shared `activity` counter, and the heartbeat delay reads it when it fires.
+ * Socket work is asked for by emitted events (`ping`, `tokenExpired`, `close`, `terminate`).
+ */
+
+/** Longest delay a JS timer can hold; longer token lifetimes are waited out in steps. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** Consecutive heartbeat ticks without any incoming frame after which the session closes. */
+export const SILENT_TICKS_LIMIT = 2;
+
+export type AuthMode = 'none' | 'token' | 'challenge';
+
+export interface SessionInput {
+  /** Interval of the heartbeat tick (WS ping + silence check); 0 disables the heartbeat. */
+  heartbeatMs: number;
+  handshakeTimeoutMs: number;
+  tokenGraceMs: number;
+  /** How long a closing socket may take to finish the close handshake before it is cut. */
+  closeTimeoutMs: number;
+  /** Incremented by the server on every frame and pong; never by the machine. */
+  activity: { count: number };
+}
+
+export interface SessionContext extends SessionInput {
+  uid: string | null;
+  /** Time left on the current token, or null when it does not expire. */
+  tokenRemainingMs: number | null;
+  seenActivity: number;
+  silentTicks: number;
+  closeCode: number;
+  closeReason: string;
+}
+
+export type SessionEvent =
+  | { type: 'HELLO'; mode: AuthMode }
+  | { type: 'SIGNATURE' }
+  | { type: 'AUTH_OK'; uid: string; tokenTtlMs?: number }
+  | { type: 'AUTH_FAILED'; code: string }
+  | { type: 'TOKEN_REFRESHED'; tokenTtlMs?: number }
+  | { type: 'CLOSE'; code: number; reason: string }
+  | { type: 'SOCKET_CLOSED' };
+
+export type SessionEmitted =
+  | { type: 'ping' }
+  | { type: 'tokenExpired'; graceMs: number }
+  | { type: 'close'; code: number; reason: string }
+  | { type: 'terminate' };
+
+const POLICY_VIOLATION = 1008;
+const GOING_AWAY = 1001;
+
+const closeOnRequest = { target: '#session.closing', actions: 'rememberRequestedClose' } as const;
+
+export const sessionMachine = setup({
+  types: {
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    input: {} as SessionInput,
+    emitted: {} as SessionEmitted,
+  },
+  delays: {
+    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
+    heartbeatInterval: ({ context }) => context.heartbeatMs,
+    tokenLifetime: ({ context }) =>
+      Math.max(0, Math.min(context.tokenRemainingMs ?? 0, MAX_TIMER_DELAY_MS)),
+    tokenGrace: ({ context }) => context.tokenGraceMs,
+    closeTimeout: ({ context }) => context.closeTimeoutMs,
+  },
+  guards: {
+    isChallenge: ({ event }) => event.type === 'HELLO' && event.mode === 'challenge',
+    tokenExpires: ({ context }) => context.tokenRemainingMs !== null,
+    tokenOutlivesTimer: ({ context }) => (context.tokenRemainingMs ?? 0) > MAX_TIMER_DELAY_MS,
+    heartbeatDisabled: ({ context }) => context.heartbeatMs <= 0,
+    silentTooLong: ({ context }) =>
+      context.activity.count === context.seenActivity &&
+      context.silentTicks + 1 >= SILENT_TICKS_LIMIT,
+  },
+  actions: {
+    signIn: assign(({ event }) => {
+      if (event.type !== 'AUTH_OK') return {};
+      return { uid: event.uid, tokenRemainingMs: event.tokenTtlMs ?? null };
+    }),
+    takeRefreshedToken: assign(({ event }) => {
+      if (event.type !== 'TOKEN_REFRESHED') return {};
+      return { tokenRemainingMs: event.tokenTtlMs ?? null };
+    }),
+    consumeTimerStep: assign(({ context }) => ({
+      tokenRemainingMs: (context.tokenRemainingMs ?? 0) - MAX_TIMER_DELAY_MS,
+    })),
+    noteHeartbeatTick: assign(({ context }) => {
+      const silent = context.activity.count === context.seenActivity;
+      return {
+        seenActivity: context.activity.count,
+        silentTicks: silent ? context.silentTicks + 1 : 0,
+      };
+    }),
+    rememberRequestedClose: assign(({ event }) =>
+      event.type === 'CLOSE' ? { closeCode: event.code, closeReason: event.reason } : {},
+    ),
+    rememberAuthFailure: assign(({ event }) =>
+      event.type === 'AUTH_FAILED' ? { closeCode: POLICY_VIOLATION, closeReason: event.code } : {},
+    ),
+    rememberHandshakeTimeout: assign({
+      closeCode: POLICY_VIOLATION,
+      closeReason: 'HANDSHAKE_TIMEOUT',
+    }),
+    rememberTokenExpiry: assign({ closeCode: POLICY_VIOLATION, closeReason: 'TOKEN_EXPIRED' }),
+    rememberHeartbeatTimeout: assign({ closeCode: GOING_AWAY, closeReason: 'HEARTBEAT_TIMEOUT' }),
+    emitPing: emit({ type: 'ping' }),
+    emitTokenExpired: emit(({ context }) => ({
+      type: 'tokenExpired' as const,
+      graceMs: context.tokenGraceMs,
+    })),
+    emitClose: emit(({ context }) => ({
+      type: 'close' as const,
+      code: context.closeCode,
+      reason: context.closeReason,
+    })),
+    emitTerminate: emit({ type: 'terminate' }),
+  },
+}).createMachine({
+  id: 'session',
+  context: ({ input }) => ({
+    ...input,
+    uid: null,
+    tokenRemainingMs: null,
+    seenActivity: input.activity.count,
+    silentTicks: 0,
+    closeCode: 1000,
+    closeReason: '',
+  }),
+  initial: 'handshake',
+  on: {
+    SOCKET_CLOSED: '.closed',
+  },
+  states: {
+    handshake: {
+      after: { handshakeTimeout: { target: 'closing', actions: 'rememberHandshakeTimeout' } },
+      on: {
+        HELLO: [
+          { guard: 'isChallenge', target: 'authenticating.awaitingSignature' },
+          { target: 'authenticating.verifying' },
+        ],
+        CLOSE: closeOnRequest,
+      },
+    },
+    authenticating: {
+      initial: 'verifying',
+      after: { handshakeTimeout: { target: 'closing', actions: 'rememberHandshakeTimeout' } },
+      on: {
+        AUTH_OK: { target: 'open', actions: 'signIn' },
+        AUTH_FAILED: { target: 'closing', actions: 'rememberAuthFailure' },
+        CLOSE: closeOnRequest,
+      },
+      states: {
+        awaitingSignature: { on: { SIGNATURE: 'verifying' } },
+        verifying: {},
+      },
+    },
+    open: {
+      type: 'parallel',
+      tags: ['open'],
+      on: { CLOSE: closeOnRequest },
+      states: {
+        token: {
+          initial: 'checking',
+          on: { TOKEN_REFRESHED: { target: '.checking', actions: 'takeRefreshedToken' } },
+          states: {
+            checking: {
+              always: [{ guard: 'tokenExpires', target: 'valid' }, { target: 'unlimited' }],
+            },
+            unlimited: {},
+            valid: {
+              after: {
+                tokenLifetime: [
+                  {
+                    guard: 'tokenOutlivesTimer',
+                    target: 'valid',
+                    reenter: true,
+                    actions: 'consumeTimerStep',
+                  },
+                  { target: 'expired' },
+                ],
+              },
+            },
+            expired: {
+              tags: ['tokenExpired'],
+              entry: 'emitTokenExpired',
+              after: {
+                tokenGrace: { target: '#session.closing', actions: 'rememberTokenExpiry' },
+              },
+            },
+          },
+        },
+        heartbeat: {
+          initial: 'checking',
+          states: {
+            checking: {
+              always: [{ guard: 'heartbeatDisabled', target: 'off' }, { target: 'watching' }],
+            },
+            off: {},
+            watching: {
+              after: {
+                heartbeatInterval: [
+                  {
+                    guard: 'silentTooLong',
+                    target: '#session.closing',
+                    actions: 'rememberHeartbeatTimeout',
+                  },
+                  { target: 'watching', reenter: true, actions: ['noteHeartbeatTick', 'emitPing'] },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    closing: {
+      tags: ['closing'],
+      entry: 'emitClose',
+      after: { closeTimeout: { target: 'closed', actions: 'emitTerminate' } },
+    },
+    closed: {
+      type: 'final',
+      tags: ['closing'],
+    },
+  },
+});
+
+export type SessionMachine = typeof sessionMachine;
