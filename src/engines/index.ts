@@ -1,1 +1,2 @@
 export type * from './Engine.js';
+export * from './memory/index.js';

@@ -1,0 +1,6 @@
+export {
+  DEFAULT_HISTORY_SIZE,
+  type MemoryEngine,
+  type MemoryEngineOptions,
+  memoryEngine,
+} from './memoryEngine.js';

@@ -1,0 +1,36 @@
+import type { PresenceChange } from '../Engine.js';
+
+/** Who is in which room: a uid is present while any of its members (connections) is. */
+export class PresenceBook {
+  private readonly rooms = new Map<string, Map<string, Set<string>>>();
+
+  /** Returns the change to announce: only the first member of a uid joins. */
+  join(room: string, uid: string, memberId: string): PresenceChange | null {
+    let uids = this.rooms.get(room);
+    if (!uids) {
+      uids = new Map();
+      this.rooms.set(room, uids);
+    }
+    const members = uids.get(uid);
+    if (members) {
+      members.add(memberId);
+      return null;
+    }
+    uids.set(uid, new Set([memberId]));
+    return { room, action: 'join', uid };
+  }
+
+  /** Returns the change to announce: only the last member of a uid leaves. */
+  leave(room: string, uid: string, memberId: string): PresenceChange | null {
+    const uids = this.rooms.get(room);
+    const members = uids?.get(uid);
+    if (!uids || !members?.delete(memberId) || members.size > 0) return null;
+    uids.delete(uid);
+    if (uids.size === 0) this.rooms.delete(room);
+    return { room, action: 'leave', uid };
+  }
+
+  members(room: string): string[] {
+    return [...(this.rooms.get(room)?.keys() ?? [])];
+  }
+}
