@@ -1,1 +1,18 @@
 export type * from '../engines/Engine.js';
+export {
+  type MemoryEngine,
+  type MemoryEngineOptions,
+  memoryEngine,
+} from '../engines/memory/memoryEngine.js';
+export { createServer, type Server } from './createServer.js';
+export type { EventHandler, HandlerContext } from './eventHandlers.js';
+export type { HttpRoute, HttpRouter } from './http/router.js';
+export { type JwtAuth, type JwtAuthOptions, jwtAuth } from './jwtAuth.js';
+export type {
+  Authorize,
+  AuthorizeAction,
+  RateLimitOptions,
+  ServerAuth,
+  ServerOptions,
+  VerifiedToken,
+} from './options.js';

@@ -1,0 +1,293 @@
+import { nanoid } from 'nanoid';
+import type { RawData, WebSocket } from 'ws';
+import { type Actor, createActor } from 'xstate';
+import { StatewireError } from '../errors/StatewireError.js';
+import { sessionMachine } from '../machines/session.js';
+import { CLOSE } from '../protocol/closeCodes.js';
+import { decodeFrame } from '../protocol/codec.js';
+import type { RequestId } from '../protocol/frames.js';
+import { requestIdOf } from '../protocol/validate.js';
+import type { BrokerCore } from './core.js';
+import type { Flushable } from './flushScheduler.js';
+import { handshakeFrame } from './handshake.js';
+import { type FrameSink, Membership } from './membership.js';
+import { RateLimiter } from './rateLimiter.js';
+import { dispatch } from './requests.js';
+import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
+
+/** A coalesced frame stops growing at this many messages or bytes. */
+const MAX_BATCH_MESSAGES = 256;
+const MAX_BATCH_BYTES = 64 * 1024;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+}
+
+/**
+ * One client socket: its session actor (lifecycle only), its rooms, its outbox. Frames are
+ * handled in plain code; the actor hears only about lifecycle changes.
+ */
+export class Connection implements FrameSink, Flushable {
+  readonly session = nanoid();
+  uid: string | null = null;
+  /** Set while challenge auth waits for the client's signature. */
+  challenge: { uid: string; text: string } | null = null;
+  readonly memberships = new Map<string, Membership>();
+  /** Resolves once the socket is closed and the connection has left every room. */
+  readonly closed: Promise<void>;
+  readonly actor: Actor<typeof sessionMachine>;
+
+  private readonly activity = { count: 0 };
+  private readonly limiter: RateLimiter | null;
+  private outbox: string[] = [];
+  private flushQueued = false;
+  /** False once closing started: nothing more is read or sent. */
+  private live = true;
+  private detached = false;
+  private tail: Promise<void> | null = null;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly core: BrokerCore,
+  ) {
+    const { options } = core;
+    this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
+    this.actor = createActor(sessionMachine, {
+      input: {
+        heartbeatMs: options.heartbeatMs,
+        handshakeTimeoutMs: options.handshakeTimeoutMs,
+        tokenGraceMs: options.tokenGraceMs,
+        closeTimeoutMs: options.closeTimeoutMs,
+        activity: this.activity,
+      },
+      inspect: options.inspect,
+    });
+    this.actor.on('ping', () => this.ws.ping());
+    this.actor.on('tokenExpired', ({ graceMs }) =>
+      this.sendNow(errorFrame({ code: 'TOKEN_EXPIRED', message: 'token expired' }, { graceMs })),
+    );
+    this.actor.on('close', ({ code, reason }) => this.closeSocket(code, reason));
+    this.actor.on('terminate', () => this.ws.terminate());
+
+    this.closed = new Promise((resolve) => {
+      ws.on('close', () => {
+        this.live = false;
+        this.actor.send({ type: 'SOCKET_CLOSED' });
+        this.actor.stop();
+        this.detach();
+        resolve();
+      });
+    });
+    ws.on('error', () => {}); // a 'close' always follows
+    ws.on('pong', () => {
+      this.activity.count++;
+    });
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.actor.start();
+  }
+
+  get isOpen(): boolean {
+    return this.live && this.actor.getSnapshot().hasTag('open');
+  }
+
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  get tokenExpired(): boolean {
+    return this.actor.getSnapshot().hasTag('tokenExpired');
+  }
+
+  // ---- outgoing ----
+
+  enqueue(frame: string): void {
+    if (!this.live) return;
+    this.outbox.push(frame);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.core.flusher.schedule(this);
+  }
+
+  /** Writes everything queued plus `frame` at once (control frames, before a close). */
+  sendNow(frame: string): void {
+    if (!this.live) return;
+    this.outbox.push(frame);
+    this.write();
+  }
+
+  flush(): void {
+    this.flushQueued = false;
+    if (!this.live || this.outbox.length === 0) return;
+    if (this.ws.bufferedAmount > this.core.options.maxBufferedBytes) {
+      this.outbox = [];
+      this.close(CLOSE.TRY_AGAIN_LATER, 'SLOW_CONSUMER');
+      return;
+    }
+    this.write();
+  }
+
+  reply(id: RequestId, data: unknown): void {
+    this.enqueue(resFrame(id, data));
+  }
+
+  /** Answers a failed message: `res` error when it had an id, an `error` frame otherwise. */
+  fail(id: RequestId | undefined, error: unknown): void {
+    const wire = toWireError(error);
+    if (!(error instanceof StatewireError)) this.core.reportError(error, 'request');
+    this.enqueue(id === undefined ? errorFrame(wire) : resErrorFrame(id, wire));
+  }
+
+  close(code: number, reason: string): void {
+    this.actor.send({ type: 'CLOSE', code, reason });
+  }
+
+  /** Server shutdown: `bye`, then close 1001. */
+  shutdown(reason: string): void {
+    this.sendNow(JSON.stringify({ type: 'bye', reason }));
+    this.close(CLOSE.GOING_AWAY, 'SHUTDOWN');
+  }
+
+  // ---- ordering ----
+
+  /**
+   * Runs steps in arrival order. A step that finishes synchronously costs nothing; once one
+   * goes async (an async `authorize`, an engine look-up), later steps wait for it.
+   */
+  ordered<T>(step: () => T | Promise<T>): T | Promise<T> {
+    if (this.tail === null) {
+      const result = step();
+      if (isThenable(result)) this.track(result);
+      return result;
+    }
+    const run = this.tail.then(step);
+    this.track(run);
+    return run;
+  }
+
+  private track(step: PromiseLike<unknown>): void {
+    const tail = Promise.resolve(step).then(
+      () => {},
+      () => {},
+    );
+    this.tail = tail;
+    tail.then(() => {
+      if (this.tail === tail) this.tail = null;
+    });
+  }
+
+  // ---- rooms ----
+
+  /** Joins `room` on this node (listening starts with the first local member). */
+  enterRoom(room: string): { membership: Membership; ready: Promise<void>; isNew: boolean } {
+    const existing = this.memberships.get(room);
+    if (existing) return { membership: existing, ready: Promise.resolve(), isNew: false };
+    const membership = new Membership(this, room);
+    this.memberships.set(room, membership);
+    return { membership, ready: this.core.hub.add(membership), isNew: true };
+  }
+
+  isMember(membership: Membership): boolean {
+    return this.memberships.get(membership.room) === membership;
+  }
+
+  async leaveRoom(room: string): Promise<void> {
+    const membership = this.memberships.get(room);
+    if (!membership) return;
+    this.memberships.delete(room);
+    this.core.hub.remove(membership);
+    if (this.uid !== null) await this.core.engine.leave(room, this.uid, this.session);
+  }
+
+  // ---- internals ----
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    this.activity.count++;
+    if (!this.live) return;
+    if (isBinary) {
+      this.sendNow(errorFrame({ code: 'BAD_REQUEST', message: 'binary frames are not supported' }));
+      this.close(CLOSE.PROTOCOL_ERROR, 'BAD_REQUEST');
+      return;
+    }
+    const text = textOf(data);
+    if (!this.isOpen) {
+      handshakeFrame(this, text);
+      return;
+    }
+    let messages: unknown[];
+    try {
+      messages = decodeFrame(text);
+    } catch (error) {
+      if (this.admit(undefined)) this.fail(undefined, error);
+      return;
+    }
+    for (const raw of messages) {
+      if (!this.live) break;
+      if (this.admit(requestIdOf(raw))) dispatch(this, raw);
+    }
+  }
+
+  private admit(id: RequestId | undefined): boolean {
+    const verdict = this.limiter?.take() ?? 'ok';
+    if (verdict === 'ok') return true;
+    const limited = new StatewireError('RATE_LIMITED', 'too many messages');
+    if (verdict === 'refused') {
+      this.fail(id, limited);
+      return false;
+    }
+    this.sendNow(
+      id === undefined ? errorFrame(limited.toWire()) : resErrorFrame(id, limited.toWire()),
+    );
+    this.close(CLOSE.POLICY_VIOLATION, 'RATE_LIMITED');
+    return false;
+  }
+
+  private write(): void {
+    const frames = this.outbox;
+    this.outbox = [];
+    let start = 0;
+    while (start < frames.length) {
+      let end = start + 1;
+      let bytes = frames[start].length;
+      while (
+        end < frames.length &&
+        end - start < MAX_BATCH_MESSAGES &&
+        bytes + frames[end].length < MAX_BATCH_BYTES
+      ) {
+        bytes += frames[end].length;
+        end++;
+      }
+      this.ws.send(end - start === 1 ? frames[start] : `[${frames.slice(start, end).join(',')}]`);
+      start = end;
+    }
+  }
+
+  private closeSocket(code: number, reason: string): void {
+    this.detach();
+    if (reason !== 'SLOW_CONSUMER' && this.outbox.length > 0) this.write();
+    this.live = false;
+    this.outbox = [];
+    this.ws.close(code, reason);
+  }
+
+  /** Leaves every room and forgets the uid; runs once, when closing starts. */
+  private detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    const uid = this.uid;
+    for (const membership of this.memberships.values()) {
+      this.core.hub.remove(membership);
+      if (uid !== null) {
+        this.core.engine
+          .leave(membership.room, uid, this.session)
+          .catch((error) => this.core.reportError(error, `engine leave ${membership.room}`));
+      }
+    }
+    this.memberships.clear();
+    if (uid !== null) this.core.signedOut(uid);
+  }
+}

@@ -1,0 +1,49 @@
+import type { StoredMessage } from '../engines/Engine.js';
+import type { StreamPosition } from '../protocol/frames.js';
+
+/** Where a membership sends its frames (the connection's outbox). */
+export interface FrameSink {
+  enqueue(frame: string): void;
+}
+
+/**
+ * One connection in one room. It remembers the last offset it passed on, so a message that
+ * reaches it twice (replay, then the live copy) is sent once, and while the connection is
+ * catching up (`hold`) live messages wait instead of overtaking the replay.
+ */
+export class Membership {
+  private epoch: string | null = null;
+  private lastOffset = 0;
+  private held: Array<[StoredMessage, string]> | null = null;
+
+  constructor(
+    readonly sink: FrameSink,
+    readonly room: string,
+  ) {}
+
+  deliver(message: StoredMessage, frame: string): void {
+    if (this.held) {
+      this.held.push([message, frame]);
+      return;
+    }
+    if (message.epoch === this.epoch && message.offset <= this.lastOffset) return;
+    this.epoch = message.epoch;
+    this.lastOffset = message.offset;
+    this.sink.enqueue(frame);
+  }
+
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Resumes live delivery after `position` (null: everything that was held). */
+  release(position: StreamPosition | null): void {
+    if (position) {
+      this.epoch = position.epoch;
+      this.lastOffset = position.offset;
+    }
+    const held = this.held ?? [];
+    this.held = null;
+    for (const [message, frame] of held) this.deliver(message, frame);
+  }
+}

@@ -1,0 +1,154 @@
+import type { Observer } from 'xstate';
+import type { Engine } from '../engines/Engine.js';
+import { memoryEngine } from '../engines/memory/memoryEngine.js';
+
+/** What a signed-in client asks to do; `target` is a room, an event name or the uid. */
+export type AuthorizeAction =
+  | 'connect'
+  | 'subscribe'
+  | 'publish'
+  | 'send'
+  | 'request'
+  | 'history'
+  | 'presence';
+
+export type Authorize = (
+  uid: string,
+  action: AuthorizeAction,
+  target: string,
+) => boolean | Promise<boolean>;
+
+export interface VerifiedToken {
+  uid: string;
+  /** ms since epoch; the session gets TOKEN_EXPIRED (and a grace period) at that time. */
+  expiresAt?: number;
+}
+
+export interface ServerAuth {
+  /** Challenge/response: the app part of the challenge; the server appends a fresh nonce. */
+  challenge?: (uid: string) => string | Promise<string>;
+  /** Checks the client's signature over the full challenge string it was sent. */
+  verify?: (uid: string, signature: string, challenge: string) => boolean | Promise<boolean>;
+  /**
+   * Token auth: returns who the token belongs to, or null / throws when it is bad. Throw a
+   * StatewireError('TOKEN_EXPIRED') (or return a past `expiresAt`) for an expired token.
+   */
+  verifyToken?: (
+    token: string,
+  ) => VerifiedToken | null | undefined | Promise<VerifiedToken | null | undefined>;
+}
+
+export interface RateLimitOptions {
+  /** Sustained rate of incoming messages per connection (a batch counts each message). */
+  messagesPerSecond: number;
+  /** Bucket size: messages allowed at once (default messagesPerSecond). */
+  burst?: number;
+  /**
+   * Refused messages in a row (no second without a refusal between them) after which the
+   * connection is closed 1008 RATE_LIMITED (default 2 × burst).
+   */
+  disconnectAfter?: number;
+}
+
+export interface ServerOptions {
+  host?: string;
+  /** 0 = any free port; a restarted server reuses the port it had. */
+  port?: number;
+  auth?: ServerAuth;
+  authorize?: Authorize;
+  /** Default: a new memoryEngine() configured with `history`. */
+  engine?: Engine;
+  /** History bounds for the default memory engine (configure a passed engine yourself). */
+  history?: { size?: number; ttlMs?: number };
+  /** Largest incoming frame in bytes (default 1 MiB); bigger closes the socket with 1009. */
+  maxPayload?: number;
+  /** Heartbeat tick (default 25 s); a connection silent for two ticks is closed. 0 = off. */
+  heartbeatMs?: number;
+  /** Browser origins allowed to connect; others get HTTP 403. Requests without Origin pass. */
+  allowedOrigins?: string[];
+  rateLimit?: RateLimitOptions;
+  /** Cap on a connection's unsent outgoing bytes (default 8 MiB); over → close 1013. */
+  maxBufferedBytes?: number;
+  /** Time to refresh an expired token in place before the session is closed (default 30 s). */
+  tokenGraceMs?: number;
+  /** Time allowed from connect to welcome (default 10 s). */
+  handshakeTimeoutMs?: number;
+  /** Time a closing socket gets to finish the close handshake before it is cut (default 2 s). */
+  closeTimeoutMs?: number;
+  /** Errors thrown by your handlers, auth and authorize callbacks (default console.error). */
+  onError?: (error: unknown, where: string) => void;
+  /** XState inspection observer for every session actor. */
+  inspect?: Observer<unknown>;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  auth: ServerAuth | undefined;
+  authorize: Authorize | undefined;
+  engine: Engine;
+  maxPayload: number;
+  heartbeatMs: number;
+  allowedOrigins: ReadonlySet<string> | null;
+  rateLimit: Required<RateLimitOptions> | null;
+  maxBufferedBytes: number;
+  tokenGraceMs: number;
+  handshakeTimeoutMs: number;
+  closeTimeoutMs: number;
+  onError: (error: unknown, where: string) => void;
+  inspect: Observer<unknown> | undefined;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  maxPayload: 1024 * 1024,
+  heartbeatMs: 25_000,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  tokenGraceMs: 30_000,
+  handshakeTimeoutMs: 10_000,
+  closeTimeoutMs: 2_000,
+} as const;
+
+function resolveRateLimit(rate: RateLimitOptions | undefined): Required<RateLimitOptions> | null {
+  if (!rate) return null;
+  if (!(rate.messagesPerSecond > 0)) throw new TypeError('rateLimit.messagesPerSecond must be > 0');
+  const burst = rate.burst ?? rate.messagesPerSecond;
+  return {
+    messagesPerSecond: rate.messagesPerSecond,
+    burst,
+    disconnectAfter: rate.disconnectAfter ?? 2 * burst,
+  };
+}
+
+function checkAuth(auth: ServerAuth | undefined): void {
+  if (!auth) return;
+  if (Boolean(auth.challenge) !== Boolean(auth.verify)) {
+    throw new TypeError('auth.challenge and auth.verify go together');
+  }
+}
+
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  checkAuth(options.auth);
+  if (options.engine && options.history) {
+    throw new TypeError(
+      'history options configure the default engine; configure your engine instead',
+    );
+  }
+  return {
+    host: options.host ?? DEFAULTS.host,
+    port: options.port ?? 0,
+    auth: options.auth,
+    authorize: options.authorize,
+    engine: options.engine ?? memoryEngine({ history: options.history }),
+    maxPayload: options.maxPayload ?? DEFAULTS.maxPayload,
+    heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
+    allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : null,
+    rateLimit: resolveRateLimit(options.rateLimit),
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+    tokenGraceMs: options.tokenGraceMs ?? DEFAULTS.tokenGraceMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    onError: options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error)),
+    inspect: options.inspect,
+  };
+}

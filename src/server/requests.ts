@@ -1,0 +1,229 @@
+import { nanoid } from 'nanoid';
+import { StatewireError } from '../errors/StatewireError.js';
+import type {
+  ClientMessage,
+  ClientMessageType,
+  HistMsg,
+  PingMsg,
+  PresenceMsg,
+  PubMsg,
+  ReqMsg,
+  SendMsg,
+  SubMsg,
+  TokenMsg,
+  UnsubMsg,
+} from '../protocol/frames.js';
+import { parseClientMessage, requestIdOf } from '../protocol/validate.js';
+import type { Connection } from './connection.js';
+import type { HandlerContext } from './eventHandlers.js';
+import { verifyToken } from './handshake.js';
+import { encodeRoomMessage, publicMessage } from './wire.js';
+
+type Handler<T extends ClientMessageType> = (
+  conn: Connection,
+  msg: Extract<ClientMessage, { type: T }>,
+) => void | Promise<void>;
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function';
+}
+
+/** Continues synchronously when `value` is already there. */
+function then<T, R>(value: T | Promise<T>, next: (value: T) => R | Promise<R>): R | Promise<R> {
+  return isThenable(value) ? value.then(next) : next(value);
+}
+
+function forbidden(message: string): StatewireError {
+  return new StatewireError('FORBIDDEN', message);
+}
+
+function uidOf(conn: Connection): string {
+  return conn.uid as string;
+}
+
+/** `authorize` plus the rule that nobody but its owner reads a uid room. */
+function checkRoomAccess(
+  conn: Connection,
+  action: 'subscribe' | 'history',
+  room: string,
+): void | Promise<void> {
+  const uid = uidOf(conn);
+  return then(conn.core.allowed(uid, action, room), (ok) => {
+    if (!ok) throw forbidden(`${action} refused for room "${room}"`);
+    return then(conn.core.isForeignUidRoom(uid, room), (foreign) => {
+      if (foreign) throw forbidden(`room "${room}" belongs to another uid`);
+    });
+  });
+}
+
+function context(conn: Connection, msg: SendMsg | ReqMsg): HandlerContext {
+  const ctx: HandlerContext = { uid: uidOf(conn), event: msg.event, session: conn.session };
+  if (msg.room !== undefined) ctx.room = msg.room;
+  return ctx;
+}
+
+async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
+  const { room, since } = msg;
+  const { engine } = conn.core;
+  const entered = await conn.ordered(() =>
+    then(checkRoomAccess(conn, 'subscribe', room), () => conn.enterRoom(room)),
+  );
+  const { membership, ready, isNew } = entered;
+  membership.hold();
+  try {
+    await ready;
+    if (isNew) await engine.join(room, uidOf(conn), conn.session);
+    const page = since ? await engine.history(room, { since }) : null;
+    const position = page ?? (await engine.position(room));
+    if (!conn.isMember(membership)) return;
+    const replay = page && page.epoch === since?.epoch ? page.messages : [];
+    for (const message of replay) conn.enqueue(encodeRoomMessage(message));
+    membership.release({ epoch: position.epoch, offset: position.offset });
+    conn.reply(msg.id, {
+      epoch: position.epoch,
+      offset: position.offset,
+      recovered: page?.complete === true && page.epoch === since?.epoch,
+      missed: replay.length,
+    });
+  } catch (error) {
+    if (isNew) await conn.leaveRoom(room).catch(() => {});
+    else membership.release(null);
+    throw error;
+  }
+}
+
+async function unsubscribe(conn: Connection, msg: UnsubMsg): Promise<void> {
+  // The own uid room cannot be left; unsubscribing from it is a no-op.
+  await conn.ordered(() => (msg.room === conn.uid ? undefined : conn.leaveRoom(msg.room)));
+  conn.reply(msg.id, {});
+}
+
+async function publish(conn: Connection, msg: PubMsg): Promise<void> {
+  const uid = uidOf(conn);
+  const { room } = msg;
+  const { stored } = await conn.ordered(() => {
+    if (room !== uid && !conn.memberships.has(room)) {
+      throw forbidden(`publish into room "${room}" needs a subscription`);
+    }
+    return then(conn.core.allowed(uid, 'publish', room), (ok) => {
+      if (!ok) throw forbidden(`publish refused for room "${room}"`);
+      const id = msg.mid ?? nanoid();
+      const input = { room, event: msg.event, content: msg.content, id, from: uid };
+      return { stored: conn.core.engine.publish(input) };
+    });
+  });
+  const message = await stored;
+  conn.reply(msg.id, { offset: message.offset, epoch: message.epoch, id: message.id });
+}
+
+async function send(conn: Connection, msg: SendMsg): Promise<void> {
+  await conn.ordered(() =>
+    then(conn.core.allowed(uidOf(conn), 'send', msg.event), (ok) => {
+      if (!ok) throw forbidden(`send refused for event "${msg.event}"`);
+      conn.core.handlers.notify(msg.content, context(conn, msg));
+    }),
+  );
+}
+
+async function request(conn: Connection, msg: ReqMsg): Promise<void> {
+  const { reply } = await conn.ordered(() =>
+    then(conn.core.allowed(uidOf(conn), 'request', msg.event), (ok) => {
+      if (!ok) throw forbidden(`request refused for event "${msg.event}"`);
+      return { reply: conn.core.handlers.request(msg.content, context(conn, msg)) };
+    }),
+  );
+  conn.reply(msg.id, await reply);
+}
+
+async function history(conn: Connection, msg: HistMsg): Promise<void> {
+  await conn.ordered(() => checkRoomAccess(conn, 'history', msg.room));
+  const page = await conn.core.engine.history(msg.room, { since: msg.since, limit: msg.limit });
+  conn.reply(msg.id, {
+    epoch: page.epoch,
+    offset: page.offset,
+    messages: page.messages.map(publicMessage),
+    complete: page.complete,
+  });
+}
+
+async function presence(conn: Connection, msg: PresenceMsg): Promise<void> {
+  await conn.ordered(() =>
+    then(conn.core.allowed(uidOf(conn), 'presence', msg.room), (ok) => {
+      if (!ok) throw forbidden(`presence refused for room "${msg.room}"`);
+    }),
+  );
+  conn.reply(msg.id, { members: await conn.core.engine.members(msg.room) });
+}
+
+function ping(conn: Connection, msg: PingMsg): void {
+  conn.enqueue(JSON.stringify({ type: 'pong', id: msg.id }));
+}
+
+async function refreshToken(conn: Connection, msg: TokenMsg): Promise<void> {
+  const auth = conn.core.options.auth;
+  if (!auth?.verifyToken) throw new StatewireError('BAD_REQUEST', 'token auth is not configured');
+  const verified = await verifyToken(auth, msg.token);
+  if (verified.uid !== conn.uid)
+    throw new StatewireError('UNAUTHORIZED', 'token is for another uid');
+  if (!conn.isLive) return;
+  const { expiresAt } = verified;
+  conn.actor.send({
+    type: 'TOKEN_REFRESHED',
+    tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - Date.now(),
+  });
+  conn.reply(msg.id, expiresAt === undefined ? {} : { expiresAt });
+}
+
+function alreadySignedIn(): never {
+  throw new StatewireError('BAD_REQUEST', 'already signed in');
+}
+
+function queuesUnavailable(): never {
+  throw new StatewireError('BAD_REQUEST', 'queues are not available on this server');
+}
+
+/** What a signed-in session does with each message type. */
+export const requestHandlers: { [T in ClientMessageType]: Handler<T> } = {
+  hello: alreadySignedIn,
+  auth: alreadySignedIn,
+  token: refreshToken,
+  sub: subscribe,
+  unsub: unsubscribe,
+  pub: publish,
+  send,
+  req: request,
+  ping,
+  hist: history,
+  presence,
+  qreg: queuesUnavailable,
+  qunreg: queuesUnavailable,
+  qpub: queuesUnavailable,
+  qack: queuesUnavailable,
+  qnack: queuesUnavailable,
+};
+
+/** TOKEN_EXPIRED blocks everything but the refresh itself and pings. */
+const ALLOWED_WHILE_EXPIRED = new Set<ClientMessageType>(['token', 'ping']);
+
+/** Validates one message of a signed-in session and runs its handler; errors become answers. */
+export function dispatch(conn: Connection, raw: unknown): void {
+  let msg: ClientMessage;
+  try {
+    msg = parseClientMessage(raw);
+  } catch (error) {
+    conn.fail(requestIdOf(raw), error);
+    return;
+  }
+  const id = requestIdOf(msg);
+  if (conn.tokenExpired && !ALLOWED_WHILE_EXPIRED.has(msg.type)) {
+    conn.fail(id, new StatewireError('TOKEN_EXPIRED', 'token expired: refresh it first'));
+    return;
+  }
+  const handler = requestHandlers[msg.type] as Handler<ClientMessageType>;
+  try {
+    const pending = handler(conn, msg as never);
+    if (pending) pending.catch((error) => conn.fail(id, error));
+  } catch (error) {
+    conn.fail(id, error);
+  }
+}

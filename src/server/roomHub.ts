@@ -1,0 +1,80 @@
+import type {
+  Engine,
+  PresenceChange,
+  RoomListener,
+  StoredMessage,
+  Unsubscribe,
+} from '../engines/Engine.js';
+import type { Membership } from './membership.js';
+import { encodeRoomMessage } from './wire.js';
+
+/** This node's members of one room, fed by one engine listener. */
+class LocalRoom implements RoomListener {
+  readonly members = new Set<Membership>();
+  readonly ready: Promise<void>;
+  private unsubscribe: Unsubscribe | null = null;
+
+  constructor(engine: Engine, room: string) {
+    this.ready = engine.listen(room, this).then((off) => {
+      this.unsubscribe = off;
+    });
+  }
+
+  message(message: StoredMessage): void {
+    if (this.members.size === 0) return;
+    const frame = encodeRoomMessage(message);
+    for (const member of this.members) member.deliver(message, frame);
+  }
+
+  presence(change: PresenceChange): void {
+    // A uid room only ever holds its own uid: nobody needs to hear about it.
+    if (change.room === change.uid || this.members.size === 0) return;
+    const frame = JSON.stringify({ type: change.action, room: change.room, uid: change.uid });
+    for (const member of this.members) member.sink.enqueue(frame);
+  }
+
+  async drop(): Promise<void> {
+    await this.ready.catch(() => {});
+    const off = this.unsubscribe;
+    this.unsubscribe = null;
+    await off?.();
+  }
+}
+
+/** Local fan-out: room → members on this node, one engine listener per room in use. */
+export class RoomHub {
+  private readonly rooms = new Map<string, LocalRoom>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly onError: (error: unknown, where: string) => void,
+  ) {}
+
+  /** Resolves once the engine delivers the room to this node. */
+  add(member: Membership): Promise<void> {
+    let local = this.rooms.get(member.room);
+    if (!local) {
+      const created = new LocalRoom(this.engine, member.room);
+      created.ready.catch(() => {
+        if (this.rooms.get(member.room) === created) this.rooms.delete(member.room);
+      });
+      this.rooms.set(member.room, created);
+      local = created;
+    }
+    local.members.add(member);
+    return local.ready;
+  }
+
+  remove(member: Membership): void {
+    const local = this.rooms.get(member.room);
+    if (!local?.members.delete(member) || local.members.size > 0) return;
+    this.rooms.delete(member.room);
+    local.drop().catch((error) => this.onError(error, `engine unlisten ${member.room}`));
+  }
+
+  async closeAll(): Promise<void> {
+    const rooms = [...this.rooms.values()];
+    this.rooms.clear();
+    await Promise.all(rooms.map((r) => r.drop().catch(() => {})));
+  }
+}
