@@ -1,7 +1,6 @@
 import WebSocket, { type ClientOptions } from 'ws';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: test frames are inspected loosely
 export type Frame = Record<string, any>;
 
 interface Waiter {
