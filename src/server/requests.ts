@@ -62,28 +62,35 @@ function context(conn: Connection, msg: SendMsg | ReqMsg): HandlerContext {
   return ctx;
 }
 
+/**
+ * Registers the member (live messages are held), then sends what it must catch up on: the
+ * history after `since`, or without `since` whatever was published after the position read
+ * before registering. Held live copies of replayed messages are dropped by offset, so every
+ * message reaches the client once and in order, before the `res` that carries the position.
+ */
 async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
   const { room, since } = msg;
   const { engine } = conn.core;
   const entered = await conn.ordered(() =>
-    then(checkRoomAccess(conn, 'subscribe', room), () => conn.enterRoom(room)),
+    then(checkRoomAccess(conn, 'subscribe', room), () =>
+      then(since ?? engine.position(room), (from) => ({ ...conn.enterRoom(room), from })),
+    ),
   );
-  const { membership, ready, isNew } = entered;
+  const { membership, ready, isNew, from } = entered;
   membership.hold();
   try {
     await ready;
     if (isNew) await engine.join(room, uidOf(conn), conn.session);
-    const page = since ? await engine.history(room, { since }) : null;
-    const position = page ?? (await engine.position(room));
+    const page = await engine.history(room, { since: from });
     if (!conn.isMember(membership)) return;
-    const replay = page && page.epoch === since?.epoch ? page.messages : [];
+    const replay = page.epoch === from.epoch ? page.messages : [];
     for (const message of replay) conn.enqueue(encodeRoomMessage(message));
-    membership.release({ epoch: position.epoch, offset: position.offset });
+    membership.release({ epoch: page.epoch, offset: page.offset });
     conn.reply(msg.id, {
-      epoch: position.epoch,
-      offset: position.offset,
-      recovered: page?.complete === true && page.epoch === since?.epoch,
-      missed: replay.length,
+      epoch: page.epoch,
+      offset: page.offset,
+      recovered: since !== undefined && page.complete && page.epoch === since.epoch,
+      missed: since === undefined ? 0 : replay.length,
     });
   } catch (error) {
     if (isNew) await conn.leaveRoom(room).catch(() => {});
