@@ -1,0 +1,5 @@
+export * from './credentials.js';
+export * from './memoryTransport.js';
+export * from './socket.js';
+export * from './transport.js';
+export * from './webSocketTransport.js';

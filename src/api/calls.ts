@@ -1,0 +1,301 @@
+import type { ErrorCode } from '../errors/codes.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import type { RequestId, WireError } from '../protocol/frames.js';
+import type { Clock } from './clock.js';
+import type { Outbox } from './outbox.js';
+
+/**
+ * Where the client stands, seen from the calls:
+ * - online: signed in, send now;
+ * - starting: first connect since CONNECT under way, queue;
+ * - reconnecting: was signed in, socket lost: publishes wait, requests fail;
+ * - stopped: idle or closed, a call wakes the connection up (lazy) and queues.
+ */
+export type Phase = 'online' | 'starting' | 'reconnecting' | 'stopped';
+
+/**
+ * - request: answered by `res` (or `pong`), rejected with DISCONNECTED when the socket goes;
+ * - publish: like a request, but kept (buffered, resent with the same `mid`) across losses;
+ * - send: fire and forget;
+ * - control: sub/unsub, owned by subscription actors: dropped on loss, never buffered.
+ */
+type CallKind = 'request' | 'publish' | 'send' | 'control';
+
+type OutgoingMessage = { type: string } & Record<string, unknown>;
+
+interface Call {
+  kind: CallKind;
+  message: OutgoingMessage;
+  resolve(data: unknown): void;
+  reject(error: StatewireError): void;
+  timeoutMs?: number;
+  /** May be retried once after a token refresh when answered TOKEN_EXPIRED. */
+  retryOnExpired: boolean;
+  id?: RequestId;
+  timer?: unknown;
+  sentAt?: number;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  retryOnExpired?: boolean;
+}
+
+export interface CallsDeps {
+  outbox: Outbox;
+  clock: Clock;
+  /** Monotonic ms, for ping round trips. */
+  now(): number;
+  timeoutMs: number;
+  maxBuffered: number;
+  /** Lazy start: a call made while stopped opens the connection. */
+  wake(): void;
+  /** A call was answered TOKEN_EXPIRED: refresh, then `onTokenRefreshed`. */
+  refreshToken(): void;
+}
+
+const noop = () => undefined;
+
+function wireError(error: WireError): StatewireError {
+  return new StatewireError(error.code, error.message);
+}
+
+/**
+ * Every request/response exchange of the client, in plain code (no actor per call): ids,
+ * timeouts on the client's clock, the offline buffer, TOKEN_EXPIRED → refresh → retry once,
+ * and settling everything when the connection goes away, so nothing is left pending.
+ */
+export class Calls {
+  #phase: Phase = 'stopped';
+  #seq = 0;
+  readonly #inFlight = new Map<RequestId, Call>();
+  /** Waiting for the connection (bounded by `maxBuffered`). */
+  #buffer: Call[] = [];
+  /** Answered TOKEN_EXPIRED, waiting for the refresh. */
+  #held: Call[] = [];
+
+  constructor(private readonly deps: CallsDeps) {}
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  request(message: OutgoingMessage, options: CallOptions = {}): Promise<unknown> {
+    return this.#call('request', message, options);
+  }
+
+  publish(message: OutgoingMessage, options: CallOptions = {}): Promise<unknown> {
+    return this.#call('publish', message, options);
+  }
+
+  /** Fire and forget; false when the offline buffer is full. */
+  send(message: OutgoingMessage): boolean {
+    const call: Call = {
+      kind: 'send',
+      message,
+      resolve: noop,
+      reject: noop,
+      retryOnExpired: false,
+    };
+    if (this.#phase === 'online') {
+      this.deps.outbox.send(message);
+      return true;
+    }
+    if (this.#buffer.length >= this.deps.maxBuffered) return false;
+    this.#buffer.push(call);
+    if (this.#phase === 'stopped') this.deps.wake();
+    return true;
+  }
+
+  /** sub/unsub: only sent while online; the answer goes to `settle`. */
+  control(
+    message: OutgoingMessage,
+    settle: (error: StatewireError | undefined, data?: unknown) => void,
+  ) {
+    if (this.#phase !== 'online') return;
+    this.#send({
+      kind: 'control',
+      message,
+      resolve: (data) => settle(undefined, data),
+      reject: (error) => settle(error),
+      retryOnExpired: true,
+    });
+  }
+
+  #call(kind: CallKind, message: OutgoingMessage, options: CallOptions): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const call: Call = {
+        kind,
+        message,
+        resolve,
+        reject,
+        timeoutMs: options.timeoutMs ?? this.deps.timeoutMs,
+        retryOnExpired: options.retryOnExpired ?? true,
+      };
+      switch (this.#phase) {
+        case 'online':
+          return this.#send(call);
+        case 'reconnecting':
+          if (kind === 'request') {
+            return reject(new StatewireError('DISCONNECTED', 'not connected (reconnecting)'));
+          }
+          return this.#enqueue(call);
+        case 'starting':
+          return this.#enqueue(call);
+        case 'stopped':
+          this.#enqueue(call);
+          return this.deps.wake();
+      }
+    });
+  }
+
+  #enqueue(call: Call): void {
+    if (this.#buffer.length >= this.deps.maxBuffered) {
+      call.reject(new StatewireError('UNAVAILABLE', 'offline buffer is full (maxBuffered)'));
+      return;
+    }
+    this.#buffer.push(call);
+  }
+
+  #send(call: Call): void {
+    if (call.kind === 'send') {
+      this.deps.outbox.send(call.message);
+      return;
+    }
+    const id = ++this.#seq;
+    call.id = id;
+    this.#stopTimer(call);
+    try {
+      this.deps.outbox.send({ ...call.message, id });
+    } catch (error) {
+      call.reject(error as StatewireError);
+      return;
+    }
+    this.#inFlight.set(id, call);
+    call.sentAt = this.deps.now();
+    // The timeout runs from the moment the call is sent, not from when it was buffered.
+    if (call.timeoutMs !== undefined) {
+      call.timer = this.deps.clock.setTimeout(() => this.#expire(call), call.timeoutMs);
+    }
+  }
+
+  #stopTimer(call: Call): void {
+    if (call.timer !== undefined) this.deps.clock.clearTimeout(call.timer);
+    call.timer = undefined;
+  }
+
+  #expire(call: Call): void {
+    call.timer = undefined;
+    if (call.id !== undefined) this.#inFlight.delete(call.id);
+    this.#held = this.#held.filter((held) => held !== call);
+    call.reject(
+      new StatewireError(
+        'TIMEOUT',
+        `no answer to ${call.message.type} within ${call.timeoutMs} ms`,
+      ),
+    );
+  }
+
+  /** `res` or an `error` carrying a request id. */
+  onResponse(id: RequestId, data: unknown, error: WireError | undefined): void {
+    const call = this.#inFlight.get(id);
+    if (!call) return;
+    this.#inFlight.delete(id);
+    if (!error) {
+      this.#stopTimer(call);
+      call.resolve(data);
+      return;
+    }
+    if (error.code === 'TOKEN_EXPIRED' && call.retryOnExpired) {
+      call.retryOnExpired = false;
+      this.#held.push(call);
+      this.deps.refreshToken();
+      return;
+    }
+    this.#stopTimer(call);
+    call.reject(wireError(error));
+  }
+
+  /** A pong answers `ping()` with the round trip in ms. */
+  onPong(id: RequestId): void {
+    const call = this.#inFlight.get(id);
+    if (!call) return;
+    this.#inFlight.delete(id);
+    this.#stopTimer(call);
+    call.resolve(this.deps.now() - (call.sentAt ?? 0));
+  }
+
+  onTokenRefreshed(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const call of held) {
+      if (this.#phase === 'online') this.#send(call);
+      else this.#settleLost(call);
+    }
+  }
+
+  onTokenRefreshFailed(code: ErrorCode, message: string): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const call of held) {
+      this.#stopTimer(call);
+      call.reject(new StatewireError(code, message));
+    }
+  }
+
+  /** Moves to a new phase: flushes the buffer when signed in, settles calls on a loss. */
+  setPhase(phase: Phase, stopError?: StatewireError): void {
+    const previous = this.#phase;
+    this.#phase = phase;
+    if (phase === 'online') return;
+    if (previous === 'online') this.#onLost();
+    if (phase === 'stopped') {
+      this.#stop(stopError ?? new StatewireError('DISCONNECTED', 'client disconnected'));
+    }
+  }
+
+  /** Sends what waited for the connection; call after the subscriptions went out. */
+  flush(): void {
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    for (const call of buffered) this.#send(call);
+  }
+
+  #onLost(): void {
+    const pending = [...this.#inFlight.values(), ...this.#held];
+    this.#inFlight.clear();
+    this.#held = [];
+    const kept: Call[] = [];
+    for (const call of pending) {
+      if (call.kind === 'publish') {
+        this.#stopTimer(call);
+        kept.push(call);
+      } else {
+        this.#settleLost(call);
+      }
+    }
+    // Publishes in flight were made before anything buffered since: they go first, in order.
+    kept.sort((a, b) => Number(a.id) - Number(b.id));
+    this.#buffer = [...kept, ...this.#buffer];
+  }
+
+  #settleLost(call: Call): void {
+    this.#stopTimer(call);
+    if (call.kind === 'publish') {
+      this.#buffer.push(call);
+    } else if (call.kind === 'request') {
+      call.reject(new StatewireError('DISCONNECTED', 'connection lost'));
+    }
+  }
+
+  #stop(error: StatewireError): void {
+    const all = [...this.#inFlight.values(), ...this.#held, ...this.#buffer];
+    this.#inFlight.clear();
+    this.#held = [];
+    this.#buffer = [];
+    for (const call of all) {
+      this.#stopTimer(call);
+      if (call.kind === 'request' || call.kind === 'publish') call.reject(error);
+    }
+  }
+}

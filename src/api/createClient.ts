@@ -1,0 +1,518 @@
+import { nanoid } from 'nanoid';
+import { type Actor, type ActorOptions, type AnyActorLogic, createActor } from 'xstate';
+import { Credentials, createCredentialActors, type TokenSource } from '../actors/credentials.js';
+import { createSocketLogic } from '../actors/socket.js';
+import { webSocketTransport } from '../actors/webSocketTransport.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import { authMachine } from '../machines/auth.js';
+import {
+  backoffDelay,
+  type ConnectionContext,
+  type ConnectionInput,
+  type ConnectionStateName,
+  connectionMachine,
+  connectionStateName,
+} from '../machines/connection.js';
+import {
+  type SubscriptionState,
+  subscriptionMachine,
+  subscriptionStateName,
+  subscriptionsMachine,
+} from '../machines/subscription.js';
+import type { HelloMsg, Json, ServerMessage } from '../protocol/frames.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { Calls, type Phase } from './calls.js';
+import { epochNow, monotonicNow, realClock } from './clock.js';
+import { Emitter } from './emitter.js';
+import { Outbox } from './outbox.js';
+import { Rooms } from './rooms.js';
+import type { Subscription } from './subscription.js';
+import type {
+  CallOptions,
+  ClientEvents,
+  ClientOptions,
+  HistoryOptions,
+  HistoryPage,
+  Message,
+  MessageHandler,
+  PublishAck,
+} from './types.js';
+
+const DEFAULT_RECONNECT = {
+  minDelayMs: 500,
+  maxDelayMs: 20_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+};
+
+type ConnectionActor = Actor<typeof connectionMachine>;
+type AuthActor = NonNullable<ReturnType<ConnectionActor['getSnapshot']>['children']['auth']>;
+type SubscriptionActor = Actor<typeof subscriptionMachine>;
+
+export interface ActorSnapshotJson {
+  state: string;
+  value: unknown;
+  context: unknown;
+}
+
+export interface ClientSnapshot {
+  state: ConnectionStateName;
+  connection: ActorSnapshotJson;
+  auth: ActorSnapshotJson;
+  subscriptions: Record<string, ActorSnapshotJson>;
+}
+
+export interface ClientActors {
+  connection: ConnectionActor;
+  auth: AuthActor;
+  /** Parent of the subscription actors (their shared system). */
+  registry: Actor<typeof subscriptionsMachine>;
+  /** The actor of every live room subscription, by room. */
+  subscriptions: ReadonlyMap<string, SubscriptionActor>;
+}
+
+/** The statewire client: see SPEC §3–§5. */
+export interface Client {
+  readonly state: ConnectionStateName;
+  readonly isConnected: boolean;
+  /** The signed-in uid (assigned by the server when none was given). */
+  readonly uid: string | undefined;
+  readonly actors: ClientActors;
+  on<K extends keyof ClientEvents>(
+    name: K,
+    handler: (payload: ClientEvents[K]) => void,
+  ): () => void;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  snapshot(): ClientSnapshot;
+  subscribe(room: string, handler?: MessageHandler): Subscription;
+  onEvent(event: string, handler: MessageHandler): () => void;
+  onRoom(room: string, handler: MessageHandler): () => void;
+  onRoomEvent(room: string, event: string, handler: MessageHandler): () => void;
+  publish(
+    room: string,
+    event: string,
+    content: Json,
+    options?: { timeoutMs?: number },
+  ): Promise<PublishAck>;
+  send(event: string, content: Json, options?: { room?: string }): void;
+  request<T = Json>(event: string, content: Json, options?: CallOptions): Promise<T>;
+  ping(): Promise<number>;
+  history(room: string, options?: HistoryOptions): Promise<HistoryPage>;
+  presence(room: string): Promise<string[]>;
+  setToken(token: TokenSource): void;
+}
+
+function jsonOf(actor: { getSnapshot(): { value: unknown; context: unknown } }, state?: string) {
+  const snapshot = actor.getSnapshot();
+  return {
+    state: state ?? statePath(snapshot.value),
+    value: snapshot.value,
+    context: snapshot.context,
+  };
+}
+
+/** `{session: 'active'}` → `session.active`. */
+function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value as object)[0];
+  return `${key}.${statePath(child)}`;
+}
+
+/** Options shared by every root actor of one client; `undefined` must not override defaults. */
+function actorOptions(options: ClientOptions): ActorOptions<AnyActorLogic> {
+  const shared: ActorOptions<AnyActorLogic> = {};
+  if (options.clock) shared.clock = options.clock;
+  if (options.inspect) shared.inspect = options.inspect;
+  return shared;
+}
+
+function connectionInput(options: ClientOptions, credentials: Credentials): ConnectionInput {
+  const heartbeat = options.heartbeat;
+  return {
+    uid: options.uid,
+    auth: { mode: credentials.mode, refreshLeadMs: options.refreshLeadMs ?? 5000 },
+    reconnect: options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect },
+    heartbeat:
+      heartbeat === undefined || heartbeat === false
+        ? heartbeat
+        : {
+            intervalMs: heartbeat.intervalMs,
+            timeoutMs: heartbeat.timeoutMs ?? heartbeat.intervalMs,
+          },
+    timeoutMs: options.timeoutMs ?? 30_000,
+    waitOnFirstConnect: options.waitOnFirstConnect ?? false,
+  };
+}
+
+function phaseOf(state: ConnectionStateName, context: ConnectionContext): Phase {
+  if (state === 'connected') return 'online';
+  if (state === 'idle' || state === 'closed') return 'stopped';
+  return context.signedInOnce ? 'reconnecting' : 'starting';
+}
+
+class StatewireClient implements Client {
+  readonly #emitter = new Emitter<ClientEvents>();
+  readonly #credentials: Credentials;
+  readonly #outbox = new Outbox();
+  readonly #calls: Calls;
+  readonly #rooms: Rooms;
+  readonly #connection: ConnectionActor;
+  readonly #auth: AuthActor;
+  readonly #registry: Actor<typeof subscriptionsMachine>;
+  readonly #subscriptionActors = new Map<string, SubscriptionActor>();
+  #state: ConnectionStateName = 'idle';
+  #connectWaiters: Array<{ resolve(): void; reject(error: StatewireError): void }> = [];
+  #heartbeats = 0;
+
+  constructor(options: ClientOptions) {
+    if (typeof options?.url !== 'string' || options.url === '') {
+      throw new StatewireError('BAD_REQUEST', 'createClient: `url` is required');
+    }
+    const shared = actorOptions(options);
+    const now = monotonicNow(options.clock);
+    this.#credentials = new Credentials(options.token);
+
+    this.#calls = new Calls({
+      outbox: this.#outbox,
+      clock: options.clock ?? realClock,
+      now,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      maxBuffered: options.maxBuffered ?? 1000,
+      wake: () => this.#wake(),
+      refreshToken: () => this.#auth.send({ type: 'EXPIRED' }),
+    });
+
+    this.#registry = createActor(subscriptionsMachine, shared).start();
+    const subscriptionLogic = subscriptionMachine.provide({
+      actions: {
+        requestSubscribe: ({ context }) => this.#rooms.requestSubscribe(context.room),
+        requestUnsubscribe: ({ context }) => this.#rooms.requestUnsubscribe(context.room),
+      },
+    });
+    this.#rooms = new Rooms({
+      calls: this.#calls,
+      createActor: (room) => {
+        // Not spawnChild: it copies the parent's children map each time (O(N²) for 10k rooms).
+        const actor = createActor(subscriptionLogic, {
+          parent: this.#registry,
+          id: room,
+          input: { room },
+        });
+        this.#subscriptionActors.set(room, actor);
+        actor.subscribe({
+          complete: () => {
+            if (this.#subscriptionActors.get(room) === actor) this.#subscriptionActors.delete(room);
+          },
+        });
+        return actor.start();
+      },
+    });
+
+    const credentialActors = createCredentialActors({
+      credentials: this.#credentials,
+      now: epochNow(options.clock),
+      onChallenge: options.onChallenge,
+      sendSignature: (signature) => this.#outbox.send({ type: 'auth', signature }),
+      sendToken: (token) =>
+        this.#calls.request({ type: 'token', token }, { retryOnExpired: false }),
+    });
+    const random = options.random;
+    const logic = connectionMachine.provide({
+      actors: {
+        socket: createSocketLogic({
+          transport: options.transport ?? webSocketTransport(),
+          url: options.url,
+          link: this.#outbox,
+          onMessage: (message) => this.#onMessage(message),
+          onInvalidFrame: (error) =>
+            this.#emitter.emit('error', {
+              code: 'BAD_REQUEST',
+              message: `invalid frame from server: ${(error as Error).message}`,
+              recoverable: true,
+            }),
+        }),
+        auth: authMachine.provide({ actors: credentialActors }),
+      },
+      actions: {
+        sendHello: ({ context }) => this.#outbox.send(this.#hello(context.uid)),
+        sendPing: () => this.#outbox.send({ type: 'ping', id: `hb${++this.#heartbeats}` }),
+      },
+      delays: random
+        ? {
+            backoff: ({ context }) =>
+              context.reconnect === false
+                ? 0
+                : backoffDelay(context.attempt, context.reconnect, random),
+          }
+        : {},
+    });
+
+    this.#connection = createActor(logic, {
+      ...shared,
+      input: connectionInput(options, this.#credentials),
+    });
+    this.#connection.on('error', ({ code, message, recoverable }) =>
+      this.#emitter.emit('error', { code, message, recoverable }),
+    );
+    this.#connection.subscribe((snapshot) => this.#onConnection(snapshot));
+    this.#connection.start();
+    this.#auth = this.#connection.getSnapshot().children.auth as AuthActor;
+    this.#auth.on('refreshed', () => this.#calls.onTokenRefreshed());
+    this.#auth.on('refreshFailed', ({ code, message }) => {
+      this.#calls.onTokenRefreshFailed(code, message);
+      this.#emitter.emit('error', { code, message, recoverable: code !== 'UNAUTHORIZED' });
+    });
+  }
+
+  get state(): ConnectionStateName {
+    return this.#state;
+  }
+
+  get isConnected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  get uid(): string | undefined {
+    return this.#connection.getSnapshot().context.uid;
+  }
+
+  get actors(): ClientActors {
+    return {
+      connection: this.#connection,
+      auth: this.#auth,
+      registry: this.#registry,
+      subscriptions: this.#subscriptionActors,
+    };
+  }
+
+  on<K extends keyof ClientEvents>(name: K, handler: (payload: ClientEvents[K]) => void) {
+    return this.#emitter.on(name, handler);
+  }
+
+  connect(): Promise<void> {
+    if (this.#state === 'connected') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#connectWaiters.push({ resolve, reject });
+      if (this.#state === 'idle' || this.#state === 'closed' || this.#state === 'reconnecting') {
+        this.#connection.send({ type: 'CONNECT' });
+      }
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#state === 'idle' || this.#state === 'closed') {
+      this.#stopped(undefined);
+      return;
+    }
+    this.#connection.send({ type: 'DISCONNECT' });
+  }
+
+  snapshot(): ClientSnapshot {
+    const subscriptions: Record<string, ActorSnapshotJson> = {};
+    for (const [room, actor] of this.#subscriptionActors) {
+      subscriptions[room] = jsonOf(actor, subscriptionStateName(actor.getSnapshot().value));
+    }
+    const snapshot: ClientSnapshot = {
+      state: this.#state,
+      connection: jsonOf(this.#connection, this.#state),
+      auth: jsonOf(this.#auth),
+      subscriptions,
+    };
+    return JSON.parse(JSON.stringify(snapshot));
+  }
+
+  subscribe(room: string, handler?: MessageHandler): Subscription {
+    if (typeof room !== 'string' || room === '') {
+      throw new StatewireError('BAD_REQUEST', 'subscribe: room must be a non-empty string');
+    }
+    const subscription = this.#rooms.subscribe(room, handler);
+    this.#wake();
+    return subscription;
+  }
+
+  onEvent(event: string, handler: MessageHandler): () => void {
+    return this.#rooms.onEvent(event, handler);
+  }
+
+  onRoom(room: string, handler: MessageHandler): () => void {
+    return this.#rooms.onRoom(room, handler);
+  }
+
+  onRoomEvent(room: string, event: string, handler: MessageHandler): () => void {
+    return this.#rooms.onRoomEvent(room, event, handler);
+  }
+
+  async publish(
+    room: string,
+    event: string,
+    content: Json,
+    options: { timeoutMs?: number } = {},
+  ): Promise<PublishAck> {
+    // The message id makes a resend after a reconnect harmless: the server acks it again.
+    const mid = nanoid();
+    const data = await this.#calls.publish({ type: 'pub', room, event, content, mid }, options);
+    return data as PublishAck;
+  }
+
+  send(event: string, content: Json, options: { room?: string } = {}): void {
+    if (!this.#calls.send({ type: 'send', event, content, room: options.room })) {
+      throw new StatewireError('UNAVAILABLE', 'offline buffer is full (maxBuffered)');
+    }
+  }
+
+  async request<T = Json>(event: string, content: Json, options: CallOptions = {}): Promise<T> {
+    const message = { type: 'req', event, content, room: options.room };
+    return (await this.#calls.request(message, { timeoutMs: options.timeoutMs })) as T;
+  }
+
+  async ping(): Promise<number> {
+    return (await this.#calls.request({ type: 'ping' })) as number;
+  }
+
+  async history(room: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    const message = { type: 'hist', room, since: options.since, limit: options.limit };
+    const page = (await this.#calls.request(message)) as HistoryPage & {
+      messages: Array<Message & { epoch?: string; type?: string }>;
+    };
+    return {
+      epoch: page.epoch,
+      offset: page.offset,
+      complete: page.complete,
+      messages: page.messages.map(({ room: r, event, content, offset, id, from }) =>
+        from === undefined
+          ? { room: r, event, content, offset, id }
+          : { room: r, event, content, offset, id, from },
+      ),
+    };
+  }
+
+  async presence(room: string): Promise<string[]> {
+    const data = (await this.#calls.request({ type: 'presence', room })) as { members: string[] };
+    return data.members;
+  }
+
+  setToken(token: TokenSource): void {
+    this.#credentials.set(token);
+    this.#auth.send({ type: 'SET_TOKEN', mode: this.#credentials.mode });
+  }
+
+  #hello(uid: string | undefined): HelloMsg {
+    const token = this.#credentials.token;
+    const hello: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION };
+    if (token !== undefined) hello.token = token;
+    else if (uid !== undefined) hello.uid = uid;
+    return hello;
+  }
+
+  /** Opens the connection on first use (lazy). */
+  #wake(): void {
+    if (this.#state === 'idle' || this.#state === 'closed') {
+      this.#connection.send({ type: 'CONNECT' });
+    }
+  }
+
+  #onMessage(message: ServerMessage) {
+    switch (message.type) {
+      case 'msg':
+        return this.#rooms.deliver(message);
+      case 'res':
+        return this.#calls.onResponse(
+          message.id,
+          'data' in message ? message.data : undefined,
+          'error' in message ? message.error : undefined,
+        );
+      case 'error':
+        if (message.id !== undefined) {
+          this.#calls.onResponse(message.id, undefined, {
+            code: message.code,
+            message: message.message,
+          });
+        }
+        return;
+      case 'pong':
+        return this.#calls.onPong(message.id);
+      case 'join':
+      case 'leave':
+        return this.#rooms.presence(message);
+      default:
+        return;
+    }
+  }
+
+  #onConnection(snapshot: ReturnType<ConnectionActor['getSnapshot']>): void {
+    const to = connectionStateName(snapshot.value);
+    const from = this.#state;
+    if (to === from) return;
+    this.#state = to;
+    const context = snapshot.context;
+
+    // Data path first, so that handlers of the events below see a consistent client.
+    const phase = phaseOf(to, context);
+    if (phase === 'online') {
+      this.#outbox.maxFrameBytes = context.maxPayload ?? this.#outbox.maxFrameBytes;
+      this.#calls.setPhase('online');
+      this.#rooms.goOnline();
+      this.#calls.flush();
+      this.#settleConnectWaiters(undefined);
+    } else if (phase === 'stopped') {
+      this.#stopped(context.failure);
+    } else {
+      this.#calls.setPhase(phase);
+      if (from === 'connected') this.#rooms.goOffline();
+    }
+
+    this.#emitter.emit('state', { from, to });
+    switch (to) {
+      case 'connecting':
+        this.#emitter.emit('connecting', { attempt: context.attempt });
+        break;
+      case 'authenticating':
+        this.#emitter.emit('connected', {});
+        break;
+      case 'connected':
+        this.#emitter.emit('signedIn', { uid: context.uid ?? '', session: context.session ?? '' });
+        break;
+      case 'reconnecting':
+        if (from === 'connected' || from === 'authenticating')
+          this.#emitDisconnected(context, true);
+        break;
+      case 'closed':
+        this.#emitDisconnected(context, false);
+        break;
+    }
+  }
+
+  #emitDisconnected(context: ConnectionContext, willReconnect: boolean): void {
+    const close = context.close;
+    const reason = close?.reason || context.failure?.message || 'closed';
+    const event: ClientEvents['disconnected'] = { reason, willReconnect };
+    if (close?.code !== undefined) event.code = close.code;
+    this.#emitter.emit('disconnected', event);
+  }
+
+  /** Idle or closed: nothing may stay pending. */
+  #stopped(failure: ConnectionContext['failure']): void {
+    const error = failure
+      ? new StatewireError(failure.code, failure.message)
+      : new StatewireError('DISCONNECTED', 'client disconnected');
+    this.#calls.setPhase('stopped', error);
+    this.#rooms.stop(failure ? { code: failure.code, message: failure.message } : undefined);
+    this.#settleConnectWaiters(error);
+  }
+
+  #settleConnectWaiters(error: StatewireError | undefined): void {
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const waiter of waiters) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+}
+
+/** Creates a client; nothing is opened until it is needed. */
+export function createClient(options: ClientOptions): Client {
+  return new StatewireClient(options);
+}
+
+export type { SubscriptionState };

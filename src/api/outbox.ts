@@ -1,0 +1,87 @@
+import type { TransportSocket } from '../actors/transport.js';
+import { StatewireError } from '../errors/StatewireError.js';
+
+const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** Keeps a batch small enough for the server to parse without stalling other sessions. */
+const MAX_MESSAGES_PER_FRAME = 1000;
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/**
+ * Outgoing messages of the open socket. Everything sent within one tick leaves as one frame
+ * (a JSON array batch), which is what makes 10k subscribes or a burst of publishes cheap.
+ */
+export class Outbox {
+  #socket: TransportSocket | undefined;
+  #queue: string[] = [];
+  #scheduled = false;
+  /** The server's `maxPayload` once signed in. */
+  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+
+  get isOpen(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  attach(socket: TransportSocket): void {
+    this.#socket = socket;
+    this.#queue = [];
+  }
+
+  /** Queued messages of a closed socket are dropped: calls are settled by the client. */
+  detach(socket: TransportSocket): void {
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    this.#queue = [];
+    this.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Queues a message; throws PAYLOAD_TOO_LARGE for one that no frame could carry. */
+  send(message: object): boolean {
+    if (!this.#socket) return false;
+    const text = JSON.stringify(message);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it could be too big.
+    if (text.length * 3 > this.maxFrameBytes && utf8Length(text) > this.maxFrameBytes) {
+      throw new StatewireError(
+        'PAYLOAD_TOO_LARGE',
+        `message of ${utf8Length(text)} bytes exceeds ${this.maxFrameBytes}`,
+      );
+    }
+    this.#queue.push(text);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flush);
+    }
+    return true;
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    const socket = this.#socket;
+    if (!socket || queue.length === 0) return;
+    // Characters that surely fit in maxFrameBytes of UTF-8; a bigger message goes alone.
+    const budget = Math.floor(this.maxFrameBytes / 3);
+    let batch: string[] = [];
+    let size = 2;
+    for (const text of queue) {
+      if (
+        batch.length === MAX_MESSAGES_PER_FRAME ||
+        (batch.length > 0 && size + text.length > budget)
+      ) {
+        socket.send(frameOf(batch));
+        batch = [];
+        size = 2;
+      }
+      batch.push(text);
+      size += text.length + 1;
+    }
+    socket.send(frameOf(batch));
+  };
+}
+
+function frameOf(batch: string[]): string {
+  return batch.length === 1 ? batch[0] : `[${batch.join(',')}]`;
+}

@@ -1,0 +1,221 @@
+import type { StatewireError } from '../errors/StatewireError.js';
+import {
+  type SubscriptionContext,
+  type SubscriptionEvent,
+  type SubscriptionState,
+  subscriptionStateName,
+} from '../machines/subscription.js';
+import type { JoinMsg, LeaveMsg, RoomMessage, StreamPosition } from '../protocol/frames.js';
+import type { Calls } from './calls.js';
+import { reportHandlerError } from './emitter.js';
+import { Subscription } from './subscription.js';
+import type { Message, MessageHandler } from './types.js';
+
+/** The part of a subscription actor the router uses. */
+export interface SubscriptionActorRef {
+  send(event: SubscriptionEvent): void;
+  getSnapshot(): { value: unknown; context: SubscriptionContext };
+}
+
+interface SubscribeAnswer {
+  epoch: string;
+  offset: number;
+  recovered?: boolean;
+  missed?: number;
+}
+
+/** One server subscription: its actor, the handles sharing it, and the last offset seen. */
+class RoomRecord {
+  state: SubscriptionState = 'subscribing';
+  error?: { code: StatewireError['code']; message: string };
+  handles: Subscription[] = [];
+  epoch?: string;
+  lastOffset = 0;
+  /** Sequence of the current `sub` request: answers to older ones are ignored. */
+  request = 0;
+
+  constructor(
+    readonly room: string,
+    readonly actor: SubscriptionActorRef,
+    private readonly rooms: Rooms,
+  ) {}
+
+  release(handle: Subscription): void {
+    this.rooms.release(this, handle);
+  }
+
+  /** Sends a lifecycle event to the actor and tells the handles about a new public state. */
+  dispatch(event: SubscriptionEvent): void {
+    if (this.state === 'failed' || this.state === 'unsubscribed') return;
+    this.actor.send(event);
+    const snapshot = this.actor.getSnapshot();
+    const next = subscriptionStateName(snapshot.value);
+    if (next === this.state) return;
+    const from = this.state;
+    this.state = next;
+    this.error = snapshot.context.error;
+    for (const handle of [...this.handles]) handle.stateChanged(from, next);
+    if (next === 'failed' || next === 'unsubscribed') this.rooms.forget(this);
+  }
+}
+
+export interface RoomsDeps {
+  calls: Calls;
+  /** Creates and starts the actor of a new room subscription. */
+  createActor(room: string): SubscriptionActorRef;
+}
+
+type Callbacks = Map<string, Set<MessageHandler>>;
+
+function addCallback(map: Callbacks, key: string, handler: MessageHandler): () => void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(handler);
+  return () => {
+    set.delete(handler);
+    if (set.size === 0 && map.get(key) === set) map.delete(key);
+  };
+}
+
+function callAll(set: Set<MessageHandler> | undefined, message: Message): void {
+  if (!set) return;
+  for (const handler of set) {
+    try {
+      handler(message);
+    } catch (error) {
+      reportHandlerError(error);
+    }
+  }
+}
+
+/**
+ * The data path of room messages: a map from room to its subscription record, the duplicate
+ * filter (offset <= last seen in the same epoch is dropped) and the event/room callbacks.
+ * Subscription actors only get lifecycle events from here.
+ */
+export class Rooms {
+  readonly records = new Map<string, RoomRecord>();
+  readonly #byEvent: Callbacks = new Map();
+  readonly #byRoom: Callbacks = new Map();
+  readonly #byRoomEvent: Callbacks = new Map();
+
+  constructor(private readonly deps: RoomsDeps) {}
+
+  subscribe(room: string, handler?: MessageHandler): Subscription {
+    let record = this.records.get(room);
+    if (!record) {
+      record = new RoomRecord(room, this.deps.createActor(room), this);
+      this.records.set(room, record);
+      if (this.deps.calls.phase === 'online') record.dispatch({ type: 'ONLINE' });
+    }
+    const handle = new Subscription(room, record);
+    record.handles.push(handle);
+    if (handler) handle.on('message', handler);
+    return handle;
+  }
+
+  onEvent(event: string, handler: MessageHandler): () => void {
+    return addCallback(this.#byEvent, event, handler);
+  }
+
+  onRoom(room: string, handler: MessageHandler): () => void {
+    return addCallback(this.#byRoom, room, handler);
+  }
+
+  onRoomEvent(room: string, event: string, handler: MessageHandler): () => void {
+    return addCallback(this.#byRoomEvent, `${room}\u0000${event}`, handler);
+  }
+
+  /** Action of the subscription machine: `sub`, with `since` when resuming. */
+  requestSubscribe(room: string): void {
+    const record = this.records.get(room);
+    if (!record) return;
+    const request = ++record.request;
+    const since: StreamPosition | undefined =
+      record.epoch === undefined ? undefined : { epoch: record.epoch, offset: record.lastOffset };
+    this.deps.calls.control({ type: 'sub', room, since }, (error, data) => {
+      if (record.request !== request || this.records.get(room) !== record) return;
+      if (error) {
+        record.dispatch({ type: 'REJECTED', code: error.code, message: error.message });
+        return;
+      }
+      this.#subscribed(record, data as SubscribeAnswer, since !== undefined);
+    });
+  }
+
+  /** Action of the subscription machine. */
+  requestUnsubscribe(room: string): void {
+    this.deps.calls.control({ type: 'unsub', room }, () => undefined);
+  }
+
+  #subscribed(record: RoomRecord, answer: SubscribeAnswer, resumed: boolean): void {
+    if (record.epoch !== answer.epoch) {
+      record.epoch = answer.epoch;
+      record.lastOffset = answer.offset;
+    } else {
+      record.lastOffset = Math.max(record.lastOffset, answer.offset);
+    }
+    record.dispatch({ type: 'SUBSCRIBED' });
+    if (!resumed) return;
+    const info = { recovered: answer.recovered === true, missed: answer.missed ?? 0 };
+    for (const handle of [...record.handles]) handle.emit('recovered', info);
+  }
+
+  deliver(frame: RoomMessage): void {
+    const record = this.records.get(frame.room);
+    if (record) {
+      if (record.epoch === frame.epoch && frame.offset <= record.lastOffset) return;
+      record.epoch = frame.epoch;
+      record.lastOffset = frame.offset;
+    }
+    const message: Message = {
+      room: frame.room,
+      event: frame.event,
+      content: frame.content,
+      offset: frame.offset,
+      id: frame.id,
+    };
+    if (frame.from !== undefined) message.from = frame.from;
+    if (record) {
+      for (const handle of record.handles) handle.emit('message', message);
+    }
+    callAll(this.#byRoom.get(frame.room), message);
+    callAll(this.#byEvent.get(frame.event), message);
+    callAll(this.#byRoomEvent.get(`${frame.room}\u0000${frame.event}`), message);
+  }
+
+  presence(frame: JoinMsg | LeaveMsg): void {
+    const record = this.records.get(frame.room);
+    if (!record) return;
+    const event = { room: frame.room, uid: frame.uid, action: frame.type };
+    for (const handle of record.handles) handle.emit('presence', event);
+  }
+
+  goOnline(): void {
+    for (const record of [...this.records.values()]) record.dispatch({ type: 'ONLINE' });
+  }
+
+  goOffline(): void {
+    for (const record of this.records.values()) record.dispatch({ type: 'OFFLINE' });
+  }
+
+  /** The client stopped: every subscription ends, failed when the client failed. */
+  stop(failure?: { code: StatewireError['code']; message: string }): void {
+    const event: SubscriptionEvent = failure ? { type: 'FAIL', ...failure } : { type: 'CLOSE' };
+    for (const record of [...this.records.values()]) record.dispatch(event);
+    this.records.clear();
+  }
+
+  release(record: RoomRecord, handle: Subscription): void {
+    const index = record.handles.indexOf(handle);
+    if (index >= 0) record.handles.splice(index, 1);
+    if (record.handles.length === 0) record.dispatch({ type: 'CLOSE' });
+  }
+
+  forget(record: RoomRecord): void {
+    if (this.records.get(record.room) === record) this.records.delete(record.room);
+  }
+}

@@ -1,0 +1,87 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { ChallengeSigner, TokenSource } from '../actors/credentials.js';
+import type { Transport } from '../actors/transport.js';
+import type { ErrorCode } from '../errors/codes.js';
+import type { ConnectionStateName, ReconnectPolicy } from '../machines/connection.js';
+import type { Json, StreamPosition } from '../protocol/frames.js';
+import type { ClientClock } from './clock.js';
+
+/** A room message as handlers receive it. */
+export interface Message {
+  room: string;
+  event: string;
+  content: Json;
+  offset: number;
+  id: string;
+  /** The publisher's uid, where known. */
+  from?: string;
+}
+
+export type MessageHandler = (message: Message) => void;
+
+export interface ClientOptions {
+  /** WebSocket URL of the server (ws:// or wss://). */
+  url: string;
+  /** HTTP base for transient calls; derived from `url` when absent. */
+  httpUrl?: string;
+  uid?: string;
+  /** A token, or a function returning one (or `{token, expiresAt}`), called on every connect. */
+  token?: TokenSource;
+  /** Signs the server's challenge (challenge/response auth, with `uid`). */
+  onChallenge?: ChallengeSigner;
+  /** Default {minDelayMs: 500, maxDelayMs: 20000, maxAttempts: Infinity}; false: never. */
+  reconnect?: Partial<ReconnectPolicy> | false;
+  /** Default true: the socket opens on the first subscribe/connect/call. */
+  lazy?: boolean;
+  /** Per call and per connect/handshake step. Default 30000. */
+  timeoutMs?: number;
+  /** Default: ping at the server's heartbeat interval, a pong missing that long = lost. */
+  heartbeat?: { intervalMs: number; timeoutMs?: number } | false;
+  /** Any XState inspection observer, given to every actor of the client. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Drives every delay (XState's SimulatedClock in tests). */
+  clock?: ClientClock;
+  transport?: Transport;
+  /** Publishes/sends kept while offline. Default 1000. */
+  maxBuffered?: number;
+  /** Refresh a token this long before its `expiresAt`. Default 5000. */
+  refreshLeadMs?: number;
+  /** Keep retrying when the very first connect fails instead of rejecting `connect()`. */
+  waitOnFirstConnect?: boolean;
+  /** Jitter source for the reconnect backoff, in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+export interface ClientEvents {
+  connecting: { attempt: number };
+  /** The socket is open (the handshake follows). */
+  connected: Record<string, never>;
+  signedIn: { uid: string; session: string };
+  disconnected: { reason: string; code?: number; willReconnect: boolean };
+  error: { code: ErrorCode; message: string; recoverable: boolean };
+  state: { from: ConnectionStateName; to: ConnectionStateName };
+}
+
+export interface PublishAck {
+  offset: number;
+  epoch: string;
+  id: string;
+}
+
+export interface HistoryPage {
+  epoch: string;
+  offset: number;
+  messages: Message[];
+  /** False when the requested range could not be served in full (trimmed or other epoch). */
+  complete: boolean;
+}
+
+export interface HistoryOptions {
+  since?: StreamPosition;
+  limit?: number;
+}
+
+export interface CallOptions {
+  room?: string;
+  timeoutMs?: number;
+}

@@ -1,0 +1,228 @@
+import { assign, emit, fromPromise, sendParent, setup } from 'xstate';
+import type { ErrorCode } from '../errors/codes.js';
+
+/**
+ * How the credential is obtained. The token itself never enters this machine: it lives in a
+ * holder outside (inspection observers see every context and event).
+ */
+export type CredentialMode = 'none' | 'static' | 'function';
+
+export interface AuthInput {
+  mode: CredentialMode;
+  refreshLeadMs: number;
+}
+
+export interface AuthContext extends AuthInput {
+  /** Lifetime of the current token as reported by the token function, when it said. */
+  expiresInMs?: number;
+  /** The server said the static token expired and no new one was set since. */
+  stale: boolean;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** What the credential actors resolve to: never the token. */
+export interface TokenInfo {
+  expiresInMs?: number;
+}
+
+export type AuthEvent =
+  | { type: 'PREPARE' }
+  | { type: 'CHALLENGE'; challenge: string }
+  | { type: 'SIGNED_IN' }
+  | { type: 'EXPIRED' }
+  | { type: 'SET_TOKEN'; mode: CredentialMode }
+  | { type: 'OFFLINE' };
+
+/** Notifications for the plain code that retries calls held on TOKEN_EXPIRED. */
+export type AuthEmitted =
+  | { type: 'refreshed' }
+  | { type: 'refreshFailed'; code: ErrorCode; message: string };
+
+function errorOf(error: unknown): { code: ErrorCode; message: string } {
+  const e = error as { code?: ErrorCode; message?: string } | undefined;
+  return { code: e?.code ?? 'UNAVAILABLE', message: e?.message ?? String(error) };
+}
+
+// 2^31 - 1: the longest delay a timer accepts.
+const MAX_DELAY_MS = 2_147_483_647;
+
+/**
+ * Credential lifecycle of one client: prepares the credential before every handshake, signs
+ * challenges, refreshes the token `refreshLeadMs` before it expires and sends it on the live
+ * socket, and closes for good when the token function throws `UnauthorizedError`.
+ */
+export const authMachine = setup({
+  types: {
+    context: {} as AuthContext,
+    events: {} as AuthEvent,
+    input: {} as AuthInput,
+    emitted: {} as AuthEmitted,
+  },
+  actors: {
+    /** Calls the token function and keeps the token in the holder. */
+    fetchToken: fromPromise<TokenInfo>(async () => ({})),
+    /** Sends the holder's token on the live socket (`token` request). */
+    sendToken: fromPromise<TokenInfo>(async () => ({})),
+    /** Runs `onChallenge` and answers with `auth {signature}`. */
+    signChallenge: fromPromise<void, { challenge: string }>(async () => undefined),
+  },
+  actions: {
+    notifyReady: sendParent({ type: 'AUTH.READY' }),
+    notifyFailed: sendParent(({ context }) => ({
+      type: 'AUTH.FAILED',
+      code: context.error?.code ?? 'UNAUTHORIZED',
+      message: context.error?.message ?? 'unauthorized',
+    })),
+    recordError: assign({ error: ({ event }) => errorOf((event as { error?: unknown }).error) }),
+    recordStale: assign({
+      stale: true,
+      error: { code: 'TOKEN_EXPIRED' as const, message: 'token expired; set a new one' },
+    }),
+    recordTokenInfo: assign({
+      expiresInMs: ({ event }) => (event as { output?: TokenInfo }).output?.expiresInMs,
+      error: undefined,
+    }),
+    setMode: assign({
+      mode: ({ event }) => (event as { mode: CredentialMode }).mode,
+      stale: false,
+      error: undefined,
+    }),
+    emitRefreshed: emit({ type: 'refreshed' as const }),
+    emitRefreshFailed: emit(({ context }) => ({
+      type: 'refreshFailed' as const,
+      code: context.error?.code ?? 'TOKEN_EXPIRED',
+      message: context.error?.message ?? 'token refresh failed',
+    })),
+  },
+  guards: {
+    usesFunction: ({ context }) => context.mode === 'function',
+    usesStaticToken: ({ context }) => context.mode === 'static',
+    isStale: ({ context }) => context.stale,
+    isUnauthorized: ({ event }) =>
+      (event as { error?: { code?: string } }).error?.code === 'UNAUTHORIZED',
+    refreshDue: ({ context }) => context.mode === 'function' && context.expiresInMs !== undefined,
+    newTokenIsFunction: ({ event }) => (event as { mode?: string }).mode === 'function',
+  },
+  delays: {
+    refreshLead: ({ context }) =>
+      Math.min(MAX_DELAY_MS, Math.max(0, (context.expiresInMs ?? 0) - context.refreshLeadMs)),
+  },
+}).createMachine({
+  id: 'auth',
+  context: ({ input }) => ({ ...input, stale: false }),
+  initial: 'idle',
+  on: { SET_TOKEN: { actions: 'setMode' } },
+  states: {
+    idle: {
+      on: {
+        PREPARE: [
+          { guard: 'usesFunction', target: 'fetching' },
+          { guard: 'isStale', actions: 'notifyFailed' },
+          { target: 'ready', actions: 'notifyReady' },
+        ],
+      },
+    },
+    fetching: {
+      invoke: {
+        src: 'fetchToken',
+        onDone: { target: 'ready', actions: ['recordTokenInfo', 'notifyReady'] },
+        onError: [
+          { guard: 'isUnauthorized', target: 'closed', actions: ['recordError', 'notifyFailed'] },
+          { target: 'idle', actions: ['recordError', 'notifyFailed'] },
+        ],
+      },
+      on: { OFFLINE: 'idle' },
+    },
+    /** Credential in hand for the handshake under way. */
+    ready: {
+      on: {
+        CHALLENGE: 'signing',
+        SIGNED_IN: [{ guard: 'refreshDue', target: 'session.scheduled' }, { target: 'session' }],
+        EXPIRED: { guard: 'usesStaticToken', actions: 'recordStale' },
+        OFFLINE: 'idle',
+      },
+    },
+    signing: {
+      invoke: {
+        src: 'signChallenge',
+        input: ({ event }) => ({ challenge: (event as { challenge: string }).challenge }),
+        onDone: 'ready',
+        onError: [
+          { guard: 'isUnauthorized', target: 'closed', actions: ['recordError', 'notifyFailed'] },
+          { target: 'idle', actions: ['recordError', 'notifyFailed'] },
+        ],
+      },
+      on: { OFFLINE: 'idle' },
+    },
+    /** Signed in on a live socket. */
+    session: {
+      on: { OFFLINE: 'idle' },
+      initial: 'active',
+      states: {
+        active: {
+          on: {
+            EXPIRED: [
+              { guard: 'usesFunction', target: 'refreshing' },
+              { actions: ['recordStale', 'emitRefreshFailed'] },
+            ],
+            SET_TOKEN: [
+              { guard: 'newTokenIsFunction', target: 'refreshing', actions: 'setMode' },
+              { target: 'updating', actions: 'setMode' },
+            ],
+          },
+        },
+        /** Active, with a refresh due `refreshLeadMs` before the token expires. */
+        scheduled: {
+          after: { refreshLead: 'refreshing' },
+          on: {
+            EXPIRED: 'refreshing',
+            SET_TOKEN: [
+              { guard: 'newTokenIsFunction', target: 'refreshing', actions: 'setMode' },
+              { target: 'updating', actions: 'setMode' },
+            ],
+          },
+        },
+        refreshing: {
+          invoke: {
+            src: 'fetchToken',
+            onDone: { target: 'updating', actions: 'recordTokenInfo' },
+            onError: [
+              {
+                guard: 'isUnauthorized',
+                target: '#auth.closed',
+                actions: ['recordError', 'emitRefreshFailed', 'notifyFailed'],
+              },
+              { target: 'active', actions: ['recordError', 'emitRefreshFailed'] },
+            ],
+          },
+        },
+        updating: {
+          invoke: {
+            src: 'sendToken',
+            onDone: [
+              { guard: 'refreshDue', target: 'scheduled', actions: 'emitRefreshed' },
+              { target: 'active', actions: 'emitRefreshed' },
+            ],
+            onError: [
+              {
+                guard: 'isUnauthorized',
+                target: '#auth.closed',
+                actions: ['recordError', 'emitRefreshFailed', 'notifyFailed'],
+              },
+              { target: 'active', actions: ['recordError', 'emitRefreshFailed'] },
+            ],
+          },
+        },
+      },
+    },
+    /** The token function refused for good; only a new credential reopens. */
+    closed: {
+      on: {
+        SET_TOKEN: { target: 'idle', actions: 'setMode' },
+        PREPARE: { actions: 'notifyFailed' },
+      },
+    },
+  },
+});
+
+export type AuthMachine = typeof authMachine;

@@ -1,0 +1,334 @@
+import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import type { ErrorCode } from '../errors/codes.js';
+import { CLOSE } from '../protocol/closeCodes.js';
+import { type AuthInput, authMachine } from './auth.js';
+
+/** Reconnect policy: exponential backoff with full jitter, reset after each sign-in. */
+export interface ReconnectPolicy {
+  minDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+}
+
+export interface HeartbeatPolicy {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface ConnectionInput {
+  uid?: string;
+  auth: AuthInput;
+  reconnect: ReconnectPolicy | false;
+  /** `undefined`: ping at the server's `heartbeatMs`; `false`: no heartbeat. */
+  heartbeat?: HeartbeatPolicy | false;
+  timeoutMs: number;
+  waitOnFirstConnect: boolean;
+}
+
+/** Why an attempt or a session ended; `fatal` failures are never retried. */
+export interface ConnectionFailure {
+  code: ErrorCode;
+  message: string;
+  fatal: boolean;
+}
+
+export interface ConnectionContext extends ConnectionInput {
+  /** Reconnect attempts since the last sign-in. */
+  attempt: number;
+  /** Signed in at least once since the last CONNECT (decides the first-connect rule). */
+  signedInOnce: boolean;
+  session?: string;
+  /** The socket of the current attempt opened (tells "unreachable" from "lost"). */
+  opened: boolean;
+  /** Heartbeat interval announced by the server in `welcome`. */
+  serverHeartbeatMs?: number;
+  /** Largest frame the server accepts, from `welcome`. */
+  maxPayload?: number;
+  close?: { reason: string; code?: number };
+  /** Reason the server gave in `bye` before closing. */
+  byeReason?: string;
+  failure?: ConnectionFailure;
+}
+
+/** Lifecycle frames the socket actor forwards; message payloads never come this way. */
+export type SocketEvent =
+  | { type: 'SOCKET.OPEN' }
+  | { type: 'SOCKET.CLOSED'; code: number; reason: string }
+  | {
+      type: 'WELCOME';
+      uid: string;
+      session: string;
+      heartbeatMs: number;
+      maxPayload: number;
+      expiresAt?: number;
+    }
+  | { type: 'CHALLENGE'; challenge: string }
+  | { type: 'SERVER.ERROR'; code: ErrorCode; message: string; graceMs?: number }
+  | { type: 'BYE'; reason: string }
+  | { type: 'PONG' };
+
+export type ConnectionEvent =
+  | { type: 'CONNECT' }
+  | { type: 'DISCONNECT' }
+  | SocketEvent
+  | { type: 'AUTH.READY' }
+  | { type: 'AUTH.FAILED'; code: ErrorCode; message: string };
+
+export type ConnectionEmitted = {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  recoverable: boolean;
+};
+
+/** Full jitter: a random delay in [0, min(max, min * 2^attempt)]. */
+export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: () => number) {
+  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** attempt);
+  return Math.floor(random() * ceiling);
+}
+
+const DEFAULT_HEARTBEAT_MS = 25_000;
+
+function heartbeatOf(context: ConnectionContext): HeartbeatPolicy {
+  if (context.heartbeat) return context.heartbeat;
+  const ms = context.serverHeartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  return { intervalMs: ms, timeoutMs: ms };
+}
+
+/** Reads a close frame: 1008 carries an error code as reason, 1002 means we spoke wrongly. */
+function failureFromClose(code: number, reason: string, opened: boolean): ConnectionFailure {
+  if (code === CLOSE.POLICY_VIOLATION && reason === 'UNAUTHORIZED') {
+    return { code: 'UNAUTHORIZED', message: 'authentication refused', fatal: true };
+  }
+  if (code === CLOSE.POLICY_VIOLATION && reason === 'TOKEN_EXPIRED') {
+    return { code: 'TOKEN_EXPIRED', message: 'token expired', fatal: false };
+  }
+  if (code === CLOSE.PROTOCOL_ERROR) {
+    return { code: 'BAD_REQUEST', message: `protocol error: ${reason}`, fatal: true };
+  }
+  if (!opened) {
+    return { code: 'UNAVAILABLE', message: `cannot connect: ${reason || code}`, fatal: false };
+  }
+  return { code: 'DISCONNECTED', message: `connection lost: ${reason || code}`, fatal: false };
+}
+
+/**
+ * Connection lifecycle: idle → connecting → authenticating → connected, with reconnect
+ * (backoff + full jitter) and heartbeat. The `socket` actor is provided by the client; it
+ * opens the transport, hands data frames to plain code and sends only lifecycle events here.
+ * The `auth` child keeps the credential lifecycle (and never holds the token itself).
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+  },
+  actors: {
+    socket: fromCallback<{ type: string }>(() => undefined),
+    auth: authMachine,
+  },
+  actions: {
+    /** Provided by the client: sends `hello` with the current credential. */
+    sendHello: () => undefined,
+    /** Provided by the client: sends a heartbeat `ping`. */
+    sendPing: () => undefined,
+    startSession: assign({ attempt: 0, signedInOnce: false, close: undefined, failure: undefined }),
+    beginAttempt: assign({ opened: false, byeReason: undefined }),
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1, failure: undefined }),
+    prepareCredentials: sendTo('auth', { type: 'PREPARE' }),
+    forwardChallenge: sendTo('auth', ({ event }) => ({
+      type: 'CHALLENGE',
+      challenge: (event as { challenge: string }).challenge,
+    })),
+    forwardExpired: sendTo('auth', { type: 'EXPIRED' }),
+    notifySignedIn: sendTo('auth', { type: 'SIGNED_IN' }),
+    notifyOffline: sendTo('auth', { type: 'OFFLINE' }),
+    signIn: assign(({ event }) => {
+      const welcome = event as Extract<SocketEvent, { type: 'WELCOME' }>;
+      return {
+        uid: welcome.uid,
+        session: welcome.session,
+        serverHeartbeatMs: welcome.heartbeatMs,
+        maxPayload: welcome.maxPayload,
+        attempt: 0,
+        signedInOnce: true,
+        close: undefined,
+        failure: undefined,
+      };
+    }),
+    recordClose: assign(({ context, event }) => {
+      const { code, reason } = event as Extract<SocketEvent, { type: 'SOCKET.CLOSED' }>;
+      return {
+        close: { code, reason: context.byeReason ?? reason },
+        failure: context.failure ?? failureFromClose(code, reason, context.opened),
+      };
+    }),
+    markOpened: assign({ opened: true }),
+    recordBye: assign({ byeReason: ({ event }) => (event as { reason: string }).reason }),
+    recordServerError: assign(({ context, event }) => {
+      const { code, message } = event as { code: ErrorCode; message: string };
+      return { failure: context.failure ?? { code, message, fatal: code === 'UNAUTHORIZED' } };
+    }),
+    recordAuthFailure: assign(({ event }) => {
+      const { code, message } = event as { code: ErrorCode; message: string };
+      // A token function that merely failed (network) is retried; a refusal is not.
+      return {
+        failure: { code, message, fatal: code === 'UNAUTHORIZED' || code === 'TOKEN_EXPIRED' },
+      };
+    }),
+    recordTimeout: assign({
+      failure: { code: 'TIMEOUT' as const, message: 'connect timeout', fatal: false },
+    }),
+    recordPongTimeout: assign({
+      close: { reason: 'heartbeat timeout' },
+      failure: { code: 'TIMEOUT' as const, message: 'no pong within timeout', fatal: false },
+    }),
+    recordClientClose: assign({ close: { reason: 'client disconnect' }, failure: undefined }),
+    recordExhausted: assign(({ context }) => ({
+      failure: {
+        code: context.failure?.code ?? 'UNAVAILABLE',
+        message: `gave up after ${context.attempt} reconnect attempts: ${context.failure?.message ?? ''}`,
+        fatal: true,
+      },
+    })),
+    reportFailure: enqueueActions(({ context, enqueue }) => {
+      const { failure } = context;
+      if (failure) {
+        enqueue.emit({
+          type: 'error',
+          code: failure.code,
+          message: failure.message,
+          recoverable: false,
+        });
+      }
+    }),
+    reportServerError: emit(({ event }) => {
+      const { code, message } = event as { code: ErrorCode; message: string };
+      return { type: 'error' as const, code, message, recoverable: true };
+    }),
+  },
+  guards: {
+    hasFailure: ({ context }) => context.failure !== undefined,
+    isFatal: ({ context }) => context.failure?.fatal === true,
+    isFirstConnectFailing: ({ context }) => !context.signedInOnce && !context.waitOnFirstConnect,
+    reconnectDisabled: ({ context }) => context.reconnect === false,
+    attemptsExhausted: ({ context }) =>
+      context.reconnect !== false && context.attempt >= context.reconnect.maxAttempts,
+    isTokenExpired: ({ event }) => (event as { code?: string }).code === 'TOKEN_EXPIRED',
+    heartbeatEnabled: ({ context }) => context.heartbeat !== false,
+  },
+  delays: {
+    backoff: ({ context }) =>
+      context.reconnect === false
+        ? 0
+        : backoffDelay(context.attempt, context.reconnect, Math.random),
+    connectTimeout: ({ context }) => context.timeoutMs,
+    handshakeTimeout: ({ context }) => context.timeoutMs,
+    heartbeatInterval: ({ context }) => heartbeatOf(context).intervalMs,
+    pongTimeout: ({ context }) => heartbeatOf(context).timeoutMs,
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({ ...input, attempt: 0, signedInOnce: false, opened: false }),
+  invoke: { id: 'auth', systemId: 'auth', src: 'auth', input: ({ context }) => context.auth },
+  initial: 'idle',
+  states: {
+    idle: {
+      on: { CONNECT: { target: 'online', actions: 'startSession' } },
+    },
+    online: {
+      invoke: { id: 'socket', src: 'socket' },
+      entry: 'beginAttempt',
+      exit: 'notifyOffline',
+      on: {
+        DISCONNECT: { target: 'closed', actions: 'recordClientClose' },
+        'SOCKET.CLOSED': { target: 'lost', actions: 'recordClose' },
+        BYE: { actions: 'recordBye' },
+      },
+      initial: 'connecting',
+      states: {
+        connecting: {
+          after: { connectTimeout: { target: '#connection.lost', actions: 'recordTimeout' } },
+          on: { 'SOCKET.OPEN': { target: 'authenticating', actions: 'markOpened' } },
+        },
+        authenticating: {
+          entry: 'prepareCredentials',
+          after: { handshakeTimeout: { target: '#connection.lost', actions: 'recordTimeout' } },
+          on: {
+            'AUTH.READY': { actions: 'sendHello' },
+            'AUTH.FAILED': { target: '#connection.lost', actions: 'recordAuthFailure' },
+            CHALLENGE: { actions: 'forwardChallenge' },
+            WELCOME: { target: 'connected', actions: ['signIn', 'notifySignedIn'] },
+            'SERVER.ERROR': [
+              { guard: 'isTokenExpired', actions: ['recordServerError', 'forwardExpired'] },
+              { actions: 'recordServerError' },
+            ],
+          },
+        },
+        connected: {
+          on: {
+            'SERVER.ERROR': [
+              { guard: 'isTokenExpired', actions: 'forwardExpired' },
+              { actions: 'reportServerError' },
+            ],
+            'AUTH.FAILED': { target: '#connection.lost', actions: 'recordAuthFailure' },
+          },
+          initial: 'waiting',
+          states: {
+            waiting: {
+              after: { heartbeatInterval: { guard: 'heartbeatEnabled', target: 'awaitingPong' } },
+            },
+            awaitingPong: {
+              entry: 'sendPing',
+              on: { PONG: 'waiting' },
+              after: {
+                pongTimeout: { target: '#connection.lost', actions: 'recordPongTimeout' },
+              },
+            },
+          },
+        },
+      },
+    },
+    /** Decides between retrying and giving up; never observed from outside. */
+    lost: {
+      always: [
+        { guard: 'isFatal', target: 'closed' },
+        { guard: 'isFirstConnectFailing', target: 'closed' },
+        { guard: 'reconnectDisabled', target: 'closed' },
+        { guard: 'attemptsExhausted', target: 'closed', actions: 'recordExhausted' },
+        { target: 'reconnecting' },
+      ],
+    },
+    reconnecting: {
+      after: { backoff: { target: 'online', actions: 'countAttempt' } },
+      on: {
+        CONNECT: { target: 'online', actions: 'countAttempt' },
+        DISCONNECT: { target: 'closed', actions: 'recordClientClose' },
+      },
+    },
+    closed: {
+      entry: 'reportFailure',
+      on: { CONNECT: { target: 'online', actions: 'startSession' } },
+    },
+  },
+});
+
+export type ConnectionMachine = typeof connectionMachine;
+
+/** Public name of a connection state: the `online` wrapper and heartbeat sub-states fold away. */
+export type ConnectionStateName =
+  | 'idle'
+  | 'connecting'
+  | 'authenticating'
+  | 'connected'
+  | 'reconnecting'
+  | 'closed';
+
+export function connectionStateName(value: unknown): ConnectionStateName {
+  if (typeof value === 'string') return value as ConnectionStateName;
+  const online = (value as { online: unknown }).online;
+  if (typeof online === 'string') return online as ConnectionStateName;
+  return Object.keys(online as object)[0] as ConnectionStateName;
+}

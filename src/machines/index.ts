@@ -1,0 +1,3 @@
+export * from './auth.js';
+export * from './connection.js';
+export * from './subscription.js';
