@@ -124,6 +124,7 @@ export const authMachine = setup({
     },
     fetching: {
       invoke: {
+        id: 'fetch',
         src: 'fetchToken',
         onDone: { target: 'ready', actions: ['recordTokenInfo', 'notifyReady'] },
         onError: [
@@ -144,6 +145,7 @@ export const authMachine = setup({
     },
     signing: {
       invoke: {
+        id: 'sign',
         src: 'signChallenge',
         input: ({ event }) => ({ challenge: (event as { challenge: string }).challenge }),
         onDone: 'ready',
@@ -184,6 +186,7 @@ export const authMachine = setup({
         },
         refreshing: {
           invoke: {
+            id: 'refresh',
             src: 'fetchToken',
             onDone: { target: 'updating', actions: 'recordTokenInfo' },
             onError: [
@@ -198,6 +201,7 @@ export const authMachine = setup({
         },
         updating: {
           invoke: {
+            id: 'send',
             src: 'sendToken',
             onDone: [
               { guard: 'refreshDue', target: 'scheduled', actions: 'emitRefreshed' },

@@ -1,5 +1,5 @@
 import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
-import type { ErrorCode } from '../errors/codes.js';
+import { type ErrorCode, isErrorCode, RECOVERABLE } from '../errors/codes.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { type AuthInput, authMachine } from './auth.js';
 
@@ -97,11 +97,8 @@ function heartbeatOf(context: ConnectionContext): HeartbeatPolicy {
 
 /** Reads a close frame: 1008 carries an error code as reason, 1002 means we spoke wrongly. */
 function failureFromClose(code: number, reason: string, opened: boolean): ConnectionFailure {
-  if (code === CLOSE.POLICY_VIOLATION && reason === 'UNAUTHORIZED') {
-    return { code: 'UNAUTHORIZED', message: 'authentication refused', fatal: true };
-  }
-  if (code === CLOSE.POLICY_VIOLATION && reason === 'TOKEN_EXPIRED') {
-    return { code: 'TOKEN_EXPIRED', message: 'token expired', fatal: false };
+  if (code === CLOSE.POLICY_VIOLATION && isErrorCode(reason)) {
+    return { code: reason, message: `closed by server: ${reason}`, fatal: !RECOVERABLE[reason] };
   }
   if (code === CLOSE.PROTOCOL_ERROR) {
     return { code: 'BAD_REQUEST', message: `protocol error: ${reason}`, fatal: true };
@@ -169,7 +166,7 @@ export const connectionMachine = setup({
     recordBye: assign({ byeReason: ({ event }) => (event as { reason: string }).reason }),
     recordServerError: assign(({ context, event }) => {
       const { code, message } = event as { code: ErrorCode; message: string };
-      return { failure: context.failure ?? { code, message, fatal: code === 'UNAUTHORIZED' } };
+      return { failure: context.failure ?? { code, message, fatal: !RECOVERABLE[code] } };
     }),
     recordAuthFailure: assign(({ event }) => {
       const { code, message } = event as { code: ErrorCode; message: string };

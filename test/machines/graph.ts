@@ -1,0 +1,111 @@
+import type { AnyEventObject, AnyStateMachine, InspectionEvent } from 'xstate';
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+
+/* Transition coverage from xstate/graph: every (state, event) edge of the machine's adjacency
+ * map that enables a transition becomes a path (shortest path to the state + that event),
+ * and each path is replayed on a real actor. The transitions the actor actually took are
+ * collected from `@xstate.microstep` inspection events. */
+
+type AnyTransition = {
+  source: { id: string; transitions: Map<string, unknown[]>; always?: unknown[] };
+  eventType: string;
+  target?: Array<{ id: string }>;
+};
+
+type AnyNode = {
+  id: string;
+  states: Record<string, AnyNode>;
+  transitions: Map<string, AnyTransition[]>;
+  always?: AnyTransition[];
+};
+
+/** Stable name of a transition definition, the same for a machine and its `.provide()` copy. */
+export function transitionKey(t: AnyTransition): string {
+  const candidates =
+    (t.eventType === '' ? t.source.always : t.source.transitions.get(t.eventType)) ?? [];
+  const targets = (t.target ?? []).map((n) => n.id).join(',');
+  return `${t.source.id} "${t.eventType}" #${candidates.indexOf(t)} -> ${targets || '(self)'}`;
+}
+
+export function allTransitionKeys(machine: AnyStateMachine): Set<string> {
+  const keys = new Set<string>();
+  const walk = (node: AnyNode) => {
+    for (const list of node.transitions.values()) for (const t of list) keys.add(transitionKey(t));
+    for (const t of node.always ?? []) keys.add(transitionKey(t));
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(machine.root as unknown as AnyNode);
+  return keys;
+}
+
+/** Collects the transitions an actor takes, for `createActor(logic, {inspect})`. */
+export function transitionRecorder(keys: Set<string>) {
+  return (event: InspectionEvent) => {
+    if (event.type !== '@xstate.microstep') return;
+    for (const t of event._transitions) keys.add(transitionKey(t as unknown as AnyTransition));
+  };
+}
+
+export interface GraphPath<TEvent extends AnyEventObject> {
+  /** Events to send from the initial state; the last one is the edge under test. */
+  steps: Array<{ event: TEvent; expected: string }>;
+}
+
+/** One path per enabled edge: the shortest path to its source state plus the edge. */
+export function edgePaths<TEvent extends AnyEventObject>(
+  machine: AnyStateMachine,
+  options: {
+    events: TEvent[];
+    input?: unknown;
+    serialize(snapshot: any): string;
+  },
+): Array<GraphPath<TEvent>> {
+  const serializeState = (snapshot: any) => options.serialize(snapshot);
+  const traversal = { events: options.events, input: options.input, serializeState } as never;
+  const shortest = new Map<string, Array<{ event: TEvent; expected: string }>>();
+  for (const path of getShortestPaths(machine, traversal)) {
+    const steps = path.steps
+      .filter((step) => step.event.type !== 'xstate.init')
+      .map((step) => ({ event: step.event as TEvent, expected: serializeState(step.state) }));
+    shortest.set(serializeState(path.state), steps);
+  }
+  const paths: Array<GraphPath<TEvent>> = [];
+  const adjacency = getAdjacencyMap(machine, traversal) as Record<
+    string,
+    { state: any; transitions: Record<string, { event: TEvent; state: any }> }
+  >;
+  for (const [key, { state, transitions }] of Object.entries(adjacency)) {
+    const prefix = shortest.get(key);
+    if (!prefix) continue;
+    for (const { event, state: next } of Object.values(transitions)) {
+      if (machine.getTransitionData(state, event).length === 0) continue;
+      paths.push({ steps: [...prefix, { event, expected: serializeState(next) }] });
+    }
+  }
+  return paths;
+}
+
+/** `connection.online.connecting` → `{online: 'connecting'}` (for `snapshot.matches`). */
+export function stateValueOf(stateId: string): string | Record<string, unknown> {
+  const [, ...path] = stateId.split('.');
+  return path.reduceRight<string | Record<string, unknown>>((inner, key) => ({ [key]: inner }), '');
+}
+
+/** The state id named by an `xstate.after.<delay>.<stateId>` event. */
+export function afterEvent(type: string): { delay: string; stateId: string } | undefined {
+  const match = /^xstate\.after\.([^.]+)\.(.+)$/.exec(type);
+  return match ? { delay: match[1], stateId: match[2] } : undefined;
+}
+
+/** Is the state node with this id active in the snapshot? */
+export function isActive(snapshot: any, stateId: string): boolean {
+  const [, ...path] = stateId.split('.');
+  if (path.length === 0) return true;
+  let value: unknown = snapshot.value;
+  for (const key of path) {
+    if (typeof value === 'string') return value === key && key === path[path.length - 1];
+    if (!value || typeof value !== 'object' || !(key in value)) return false;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return true;
+}
