@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { RawData, WebSocket } from 'ws';
 import { type Actor, createActor } from 'xstate';
 import { StatewireError } from '../errors/StatewireError.js';
-import { sessionMachine } from '../machines/session.js';
+import { type SessionEmitted, type SessionEvent, sessionMachine } from '../machines/session.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';
 import type { RequestId } from '../protocol/frames.js';
@@ -67,17 +67,13 @@ export class Connection implements FrameSink, Flushable {
       },
       inspect: options.inspect,
     });
-    this.actor.on('ping', () => this.ws.ping());
-    this.actor.on('tokenExpired', ({ graceMs }) =>
-      this.sendNow(errorFrame({ code: 'TOKEN_EXPIRED', message: 'token expired' }, { graceMs })),
-    );
-    this.actor.on('close', ({ code, reason }) => this.closeSocket(code, reason));
-    this.actor.on('terminate', () => this.ws.terminate());
+    this.actor.on('*', (command) => this.perform(command));
+    this.actor.subscribe({ error: (error) => core.reportError(error, 'session') });
 
     this.closed = new Promise((resolve) => {
       ws.on('close', () => {
         this.live = false;
-        this.actor.send({ type: 'SOCKET_CLOSED' });
+        this.signal({ type: 'SOCKET_CLOSED' });
         this.actor.stop();
         this.detach();
         resolve();
@@ -142,8 +138,13 @@ export class Connection implements FrameSink, Flushable {
     this.enqueue(id === undefined ? errorFrame(wire) : resErrorFrame(id, wire));
   }
 
+  /** Tells the session machine about a lifecycle change (ignored once it has ended). */
+  signal(event: SessionEvent): void {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
+  }
+
   close(code: number, reason: string): void {
-    this.actor.send({ type: 'CLOSE', code, reason });
+    this.signal({ type: 'CLOSE', code, reason });
   }
 
   /** Server shutdown: `bye`, then close 1001. */
@@ -204,6 +205,33 @@ export class Connection implements FrameSink, Flushable {
   }
 
   // ---- internals ----
+
+  /** Socket work the session machine asks for; a throw here must not fail the actor. */
+  private perform(command: SessionEmitted): void {
+    try {
+      switch (command.type) {
+        case 'ping':
+          this.ws.ping();
+          break;
+        case 'tokenExpired':
+          this.sendNow(
+            errorFrame(
+              { code: 'TOKEN_EXPIRED', message: 'token expired' },
+              { graceMs: command.graceMs },
+            ),
+          );
+          break;
+        case 'close':
+          this.closeSocket(command.code, command.reason);
+          break;
+        case 'terminate':
+          this.ws.terminate();
+          break;
+      }
+    } catch (error) {
+      this.core.reportError(error, `session ${command.type}`);
+    }
+  }
 
   private onFrame(data: RawData, isBinary: boolean): void {
     this.activity.count++;

@@ -91,7 +91,8 @@ class StatewireServer implements Server {
     return this.core.engine.publish({ room, event, content: content ?? null, id: nanoid() });
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    await this.stopping;
     this.starting ??= this.listen().catch((error) => {
       this.starting = null;
       throw error;
@@ -109,7 +110,6 @@ class StatewireServer implements Server {
   }
 
   private async listen(): Promise<void> {
-    await this.stopping;
     const { options } = this.core;
     await this.core.engine.start();
     const wss = new WebSocketServer({

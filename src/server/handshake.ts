@@ -37,7 +37,7 @@ function refuseFrame(conn: Connection, message: string): void {
 function refuseAuth(conn: Connection, code: ErrorCode, message: string): void {
   if (!conn.isLive) return;
   conn.sendNow(errorFrame({ code, message }));
-  conn.actor.send({ type: 'AUTH_FAILED', code });
+  conn.signal({ type: 'AUTH_FAILED', code });
 }
 
 function refuseWith(conn: Connection, error: unknown): void {
@@ -77,12 +77,12 @@ async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
   }
   const auth = conn.core.options.auth;
   if (msg.token !== undefined && auth?.verifyToken) {
-    conn.actor.send({ type: 'HELLO', mode: 'token' });
+    conn.signal({ type: 'HELLO', mode: 'token' });
     const verified = await verifyToken(auth, msg.token);
     return signIn(conn, verified.uid, verified.expiresAt);
   }
   if (auth?.challenge && auth.verify) {
-    conn.actor.send({ type: 'HELLO', mode: 'challenge' });
+    conn.signal({ type: 'HELLO', mode: 'challenge' });
     if (msg.uid === undefined) {
       return refuseAuth(conn, 'UNAUTHORIZED', 'challenge auth needs a uid in hello');
     }
@@ -94,10 +94,10 @@ async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
     return;
   }
   if (auth?.verifyToken) {
-    conn.actor.send({ type: 'HELLO', mode: 'token' });
+    conn.signal({ type: 'HELLO', mode: 'token' });
     return refuseAuth(conn, 'UNAUTHORIZED', 'token required');
   }
-  conn.actor.send({ type: 'HELLO', mode: 'none' });
+  conn.signal({ type: 'HELLO', mode: 'none' });
   return signIn(conn, msg.uid ?? nanoid());
 }
 
@@ -105,7 +105,7 @@ async function signature(conn: Connection, msg: AuthMsg): Promise<void> {
   const pending = conn.challenge;
   const verify = conn.core.options.auth?.verify;
   conn.challenge = null;
-  conn.actor.send({ type: 'SIGNATURE' });
+  conn.signal({ type: 'SIGNATURE' });
   if (!pending || !verify) return refuseAuth(conn, 'UNAUTHORIZED', 'no challenge pending');
   let ok = false;
   try {
@@ -135,7 +135,7 @@ async function signIn(conn: Connection, uid: string, expiresAt?: number): Promis
     return refuseAuth(conn, 'UNAVAILABLE', 'broker unavailable');
   }
   if (!conn.isLive) return;
-  conn.actor.send({
+  conn.signal({
     type: 'AUTH_OK',
     uid,
     tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - Date.now(),

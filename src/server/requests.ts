@@ -174,7 +174,7 @@ async function refreshToken(conn: Connection, msg: TokenMsg): Promise<void> {
     throw new StatewireError('UNAUTHORIZED', 'token is for another uid');
   if (!conn.isLive) return;
   const { expiresAt } = verified;
-  conn.actor.send({
+  conn.signal({
     type: 'TOKEN_REFRESHED',
     tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - Date.now(),
   });
