@@ -159,7 +159,6 @@ class StatewireClient implements Client {
   readonly #connection: ConnectionActor;
   readonly #auth: AuthActor;
   readonly #registry: Actor<typeof subscriptionsMachine>;
-  readonly #subscriptionActors = new Map<string, SubscriptionActor>();
   #state: ConnectionStateName = 'idle';
   #connectWaiters: Array<{ resolve(): void; reject(error: StatewireError): void }> = [];
   #heartbeats = 0;
@@ -193,18 +192,11 @@ class StatewireClient implements Client {
       calls: this.#calls,
       createActor: (room) => {
         // Not spawnChild: it copies the parent's children map each time (O(N²) for 10k rooms).
-        const actor = createActor(subscriptionLogic, {
+        return createActor(subscriptionLogic, {
           parent: this.#registry,
           id: room,
           input: { room },
-        });
-        this.#subscriptionActors.set(room, actor);
-        actor.subscribe({
-          complete: () => {
-            if (this.#subscriptionActors.get(room) === actor) this.#subscriptionActors.delete(room);
-          },
-        });
-        return actor.start();
+        }).start();
       },
     });
 
@@ -281,7 +273,9 @@ class StatewireClient implements Client {
       connection: this.#connection,
       auth: this.#auth,
       registry: this.#registry,
-      subscriptions: this.#subscriptionActors,
+      subscriptions: new Map(
+        [...this.#rooms.records].map(([room, record]) => [room, record.actor as SubscriptionActor]),
+      ),
     };
   }
 
@@ -309,7 +303,7 @@ class StatewireClient implements Client {
 
   snapshot(): ClientSnapshot {
     const subscriptions: Record<string, ActorSnapshotJson> = {};
-    for (const [room, actor] of this.#subscriptionActors) {
+    for (const [room, { actor }] of this.#rooms.records) {
       subscriptions[room] = jsonOf(actor, subscriptionStateName(actor.getSnapshot().value));
     }
     const snapshot: ClientSnapshot = {

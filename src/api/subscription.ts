@@ -41,7 +41,7 @@ export class Subscription {
   readonly room: string;
   #record: RoomRecordView;
   #closed = false;
-  #handlers: Handlers = {};
+  #handlers: Handlers | undefined;
   #waiters: Array<{ resolve(): void; reject(error: StatewireError): void }> | undefined;
 
   constructor(room: string, record: RoomRecordView) {
@@ -69,6 +69,7 @@ export class Subscription {
     name: K,
     handler: (payload: SubscriptionEvents[K]) => void,
   ): () => void {
+    this.#handlers ??= {};
     this.#handlers[name] ??= [];
     const list = this.#handlers[name] as Array<(payload: SubscriptionEvents[K]) => void>;
     list.push(handler);
@@ -99,7 +100,7 @@ export class Subscription {
   }
 
   #dispatch<K extends keyof SubscriptionEvents>(name: K, payload: SubscriptionEvents[K]): void {
-    const list = this.#handlers[name] as
+    const list = this.#handlers?.[name] as
       | Array<(payload: SubscriptionEvents[K]) => void>
       | undefined;
     if (!list) return;
@@ -116,7 +117,7 @@ export class Subscription {
     if (from === to) return;
     this.#settleWaiters();
     this.#dispatch('state', { from, to });
-    if (to === 'unsubscribed') this.#handlers = {};
+    if (to === 'unsubscribed') this.#handlers = undefined;
   }
 
   /** true: subscribed; an error: will never be; undefined: not yet. */
@@ -139,8 +140,9 @@ export class Subscription {
   }
 
   #settleWaiters(): void {
+    if (!this.#waiters) return;
     const settled = this.#settled();
-    if (settled === undefined || !this.#waiters) return;
+    if (settled === undefined) return;
     const waiters = this.#waiters;
     this.#waiters = undefined;
     for (const waiter of waiters) {
