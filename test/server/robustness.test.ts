@@ -76,6 +76,14 @@ describe('bad input never crashes the server', () => {
     await served();
   });
 
+  it('text frame that is not UTF-8: close 1007', async () => {
+    const { server, served } = await setup();
+    const client = await signIn(server.url, 'alice');
+    client.ws.send(Buffer.from([0xff, 0xfe, 0xfd]), { binary: false });
+    expect((await client.closed).code).toBe(1007);
+    await served();
+  });
+
   it('frames before auth: BAD_REQUEST, then close 1008', async () => {
     const { server, served } = await setup();
     const early = [

@@ -70,6 +70,24 @@ describe('rooms and publishing', () => {
     expect(after.error.code).toBe('FORBIDDEN');
   });
 
+  it('subscribing twice repeats the catch-up without a second member; unsub of a stranger room is fine', async () => {
+    const server = await startServer();
+    const alice = await signIn(server.url, 'alice');
+    const first = await subscribe(alice, 'lobby');
+    await server.publish('lobby', 'e', 1);
+    const again = await subscribe(alice, 'lobby', { epoch: first.epoch, offset: 0 });
+    expect(again).toMatchObject({ offset: 1, recovered: true, missed: 1 });
+    await server.publish('lobby', 'e', 2);
+    // live 1, replay of 1 (asked for with since 0; the client drops it by offset), then 2 once
+    const offsets = [];
+    for (let i = 0; i < 3; i++) offsets.push((await alice.next('msg')).offset);
+    expect(offsets).toEqual([1, 1, 2]);
+    await turn();
+    expect(alice.pending('msg')).toEqual([]);
+    expect((await alice.call({ type: 'presence', room: 'lobby' })).members).toEqual(['alice']);
+    expect(await alice.call({ type: 'unsub', room: 'never-joined' })).toEqual({});
+  });
+
   it('stops delivering after unsub', async () => {
     const server = await startServer();
     const alice = await signIn(server.url, 'alice');
@@ -162,6 +180,7 @@ describe('rooms and publishing', () => {
     const refusals: string[] = [];
     const server = await startServer({
       authorize: (uid, action, target) => {
+        if (target === 'boom') throw new Error('authorize broke');
         const ok = !target.startsWith('secret');
         if (!ok) refusals.push(`${uid}:${action}:${target}`);
         return action === 'publish' ? Promise.resolve(ok) : ok;
@@ -181,6 +200,7 @@ describe('rooms and publishing', () => {
     alice.send({ type: 'send', event: 'secret-op', content: null });
     expect(await alice.next('error')).toMatchObject({ code: 'FORBIDDEN' });
     expect(await codeOf({ type: 'req', event: 'open-op', content: null })).toBeUndefined();
+    expect(await codeOf({ type: 'sub', room: 'boom' })).toBe('FORBIDDEN');
     expect(handled).toBe(1);
     expect(refusals).toEqual([
       'alice:subscribe:secret-room',
@@ -386,6 +406,10 @@ describe('presence', () => {
     expect((await alice.call({ type: 'presence', room: 'bob' })).members).toEqual(['bob']);
     await bob.close();
     expect((await alice.call({ type: 'presence', room: 'bob' })).members).toEqual([]);
-    expect(alice.pending('join')).toEqual([]);
+    // no join/leave frames for uid rooms, not even about one's own other connections
+    const aliceAgain = await signIn(server.url, 'alice');
+    await aliceAgain.close();
+    await alice.call({ type: 'presence', room: 'alice' });
+    expect(alice.log.filter((f) => f.type === 'join' || f.type === 'leave')).toEqual([]);
   });
 });
