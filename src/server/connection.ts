@@ -38,7 +38,7 @@ export class Connection implements FrameSink, Flushable {
   /** Set while challenge auth waits for the client's signature. */
   challenge: { uid: string; text: string } | null = null;
   readonly memberships = new Map<string, Membership>();
-  /** Resolves once the socket is closed and the connection has left every room. */
+  /** Resolves once the socket is closed (its rooms were left when closing began). */
   readonly closed: Promise<void>;
   readonly actor: Actor<typeof sessionMachine>;
 
