@@ -158,7 +158,19 @@ export const authMachine = setup({
     },
     /** Signed in on a live socket. */
     session: {
-      on: { OFFLINE: 'idle' },
+      on: {
+        OFFLINE: 'idle',
+        // Re-entered so a credential set during a refresh is sent after all (restarts it).
+        SET_TOKEN: [
+          {
+            guard: 'newTokenIsFunction',
+            target: '.refreshing',
+            reenter: true,
+            actions: 'setMode',
+          },
+          { target: '.updating', reenter: true, actions: 'setMode' },
+        ],
+      },
       initial: 'active',
       states: {
         active: {
@@ -167,22 +179,12 @@ export const authMachine = setup({
               { guard: 'usesFunction', target: 'refreshing' },
               { actions: ['recordStale', 'emitRefreshFailed'] },
             ],
-            SET_TOKEN: [
-              { guard: 'newTokenIsFunction', target: 'refreshing', actions: 'setMode' },
-              { target: 'updating', actions: 'setMode' },
-            ],
           },
         },
         /** Active, with a refresh due `refreshLeadMs` before the token expires. */
         scheduled: {
           after: { refreshLead: 'refreshing' },
-          on: {
-            EXPIRED: 'refreshing',
-            SET_TOKEN: [
-              { guard: 'newTokenIsFunction', target: 'refreshing', actions: 'setMode' },
-              { target: 'updating', actions: 'setMode' },
-            ],
-          },
+          on: { EXPIRED: 'refreshing' },
         },
         refreshing: {
           invoke: {

@@ -55,6 +55,8 @@ interface Waiter {
 /** The server side of one client connection, with what it received. */
 export class FakeConnection {
   readonly received: ClientMessage[] = [];
+  /** Raw text frames as they arrived (a batch is one frame). */
+  readonly frames: string[] = [];
   readonly rooms = new Set<string>();
   uid: string | undefined;
   signedIn = false;
@@ -200,6 +202,7 @@ export class FakeServer {
   }
 
   #receive(connection: FakeConnection, text: string): void {
+    connection.frames.push(text);
     for (const raw of decodeFrame(text)) {
       const message = raw as ClientMessage;
       connection.record(message);

@@ -3,7 +3,9 @@ import { createClient } from '../../src/index.js';
 import { createServer } from '../../src/server/index.js';
 
 const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 it('e2e smoke', async () => {
   const server = createServer({ port: 0 });
@@ -18,7 +20,13 @@ it('e2e smoke', async () => {
   const ack = await client.publish('r1', 'hello', { x: 1 });
   expect(ack.offset).toBe(1);
   await expect.poll(() => got.length).toBe(1);
-  expect(got[0]).toMatchObject({ room: 'r1', event: 'hello', content: { x: 1 }, offset: 1, from: 'alice' });
+  expect(got[0]).toMatchObject({
+    room: 'r1',
+    event: 'hello',
+    content: { x: 1 },
+    offset: 1,
+    from: 'alice',
+  });
   expect(typeof (await client.ping())).toBe('number');
   server.on('add', (c: any) => c.a + c.b);
   expect(await client.request('add', { a: 1, b: 2 })).toBe(3);

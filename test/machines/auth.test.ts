@@ -197,4 +197,16 @@ describe('auth machine: behaviour', () => {
     actor.send({ type: 'PREPARE' });
     expect(parentEvents.at(-1)).toEqual({ type: 'AUTH.READY' });
   });
+
+  it('a token set while one is being sent restarts the send (the newest wins)', () => {
+    const { actor } = harness({ mode: 'static', refreshLeadMs: 0 });
+    actor.send({ type: 'PREPARE' });
+    actor.send({ type: 'SIGNED_IN' });
+    actor.send({ type: 'SET_TOKEN', mode: 'static' });
+    const first = actor.getSnapshot().children.send;
+    expect(first).toBeDefined();
+    actor.send({ type: 'SET_TOKEN', mode: 'static' });
+    expect(actor.getSnapshot().value).toEqual({ session: 'updating' });
+    expect(actor.getSnapshot().children.send).not.toBe(first);
+  });
 });

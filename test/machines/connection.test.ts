@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock, setup } from 'xstate';
+import type { authMachine } from '../../src/machines/auth.js';
 import {
   backoffDelay,
   type ConnectionEvent,
@@ -27,7 +28,8 @@ function input(overrides: Partial<ConnectionInput> = {}): ConnectionInput {
   };
 }
 
-const authStub = setup({}).createMachine({});
+// An inert auth child: these tests play its part (AUTH.READY/FAILED) by sending events.
+const authStub = setup({}).createMachine({}) as unknown as typeof authMachine;
 
 /** The machine with inert children: the test plays the socket and auth by sending events. */
 function testable(actions: { sendHello?: () => void; sendPing?: () => void } = {}) {

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import type { PubMsg } from '../../src/index.js';
+import { createTestClient, nextEvent } from '../../src/testing/index.js';
+
+describe('calls (SimulatedClock, in-memory transport)', () => {
+  it('publish resolves on the ack with offset, epoch and id', async () => {
+    const { client, server } = createTestClient();
+    await client.subscribe('room').ready();
+    const ack = await client.publish('room', 'e', { n: 1 });
+    expect(ack).toEqual({ offset: 1, epoch: server.epoch, id: expect.any(String) });
+    const pub = (await server.last!.next('pub')) as PubMsg;
+    expect(pub.mid).toMatch(/^[\w-]{21}$/);
+  });
+
+  it('publish into a room the client is not in fails FORBIDDEN', async () => {
+    const { client } = createTestClient();
+    await client.connect();
+    await expect(client.publish('elsewhere', 'e', 1)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('request, send, ping, history, presence', async () => {
+    const { client, server } = createTestClient({ uid: 'u1' });
+    const sent: unknown[] = [];
+    server.on('double', (n) => (n as number) * 2);
+    server.on('note', (content) => {
+      sent.push(content);
+      return null;
+    });
+    const sub = client.subscribe('h');
+    await sub.ready();
+    expect(await client.request('double', 21)).toBe(42);
+    await expect(client.request('missing', 1)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    client.send('note', 'fire and forget');
+    expect(await client.ping()).toBe(0);
+    expect(sent).toEqual(['fire and forget']);
+    await client.publish('h', 'a', 1);
+    await client.publish('h', 'b', 2);
+    const page = await client.history('h', { limit: 1 });
+    expect(page).toEqual({
+      epoch: server.epoch,
+      offset: 2,
+      complete: true,
+      messages: [
+        { room: 'h', event: 'b', content: 2, offset: 2, id: expect.any(String), from: 'u1' },
+      ],
+    });
+    expect(await client.presence('h')).toEqual(['u1']);
+  });
+
+  it('publishes made offline are buffered and sent after the resubscribe, in order', async () => {
+    const { client, server, clock } = createTestClient({
+      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
+    });
+    await client.subscribe('room').ready();
+    server.dropAll();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const first = client.publish('room', 'e', 1);
+    const second = client.publish('room', 'e', 2);
+    const reopened = server.nextConnection();
+    clock.increment(100);
+    const connection = await reopened;
+    expect((await first).offset).toBe(1);
+    expect((await second).offset).toBe(2);
+    const types = connection.received.map((m) => m.type);
+    expect(types).toEqual(['hello', 'sub', 'pub', 'pub']);
+  });
+
+  it('a publish in flight when the socket drops is resent with the same mid (no duplicate)', async () => {
+    const { client, server, clock } = createTestClient();
+    await client.subscribe('room').ready();
+    // The server stores the message, but the connection dies before the ack goes out.
+    server.intercept('pub', (_message, connection) => {
+      server.intercept('pub', undefined);
+      connection.close(1006, '');
+      return false;
+    });
+    const got: number[] = [];
+    client.onRoom('room', (m) => got.push(m.offset));
+    const publish = client.publish('room', 'e', 'once');
+    const pub1 = await server.last!.next('pub');
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const reopened = server.nextConnection();
+    clock.increment(500);
+    const connection = await reopened;
+    const pub2 = await connection.next('pub');
+    expect(pub2.mid).toBe(pub1.mid);
+    expect(await publish).toMatchObject({ offset: 1 });
+    // Recovered once from history, not delivered again by the resend.
+    expect(got).toEqual([1]);
+    expect((await client.history('room')).messages).toHaveLength(1);
+  });
+
+  it('pending requests reject DISCONNECTED on loss; requests while reconnecting fail at once', async () => {
+    const { client, server } = createTestClient();
+    server.intercept('req', () => true);
+    await client.connect();
+    const pending = client.request('slow', null);
+    await server.last!.next('req');
+    server.dropAll();
+    await expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(client.state).toBe('reconnecting');
+    await expect(client.request('x', null)).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    await expect(client.ping()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+  });
+
+  it('calls before the first sign-in wait for it', async () => {
+    const { client, server } = createTestClient();
+    server.on('hello', () => 'world');
+    const reply = client.request('hello', null);
+    expect(client.state).toBe('connecting');
+    expect(await reply).toBe('world');
+  });
+
+  it('timeouts run on the client clock from the moment a call is sent', async () => {
+    const { client, server, clock } = createTestClient({
+      timeoutMs: 1000,
+      reconnect: { minDelayMs: 5000, maxDelayMs: 5000 },
+    });
+    server.intercept('pub', () => true);
+    await client.subscribe('room').ready();
+    server.dropAll();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    let settled = false;
+    const publish = client.publish('room', 'e', 1);
+    publish.catch(() => {
+      settled = true;
+    });
+    // Buffered for 5 s: no timeout while it waits.
+    const reopened = server.nextConnection();
+    clock.increment(5000);
+    const connection = await reopened;
+    await connection.next('pub');
+    expect(settled).toBe(false);
+    clock.increment(999);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    clock.increment(1);
+    await expect(publish).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('the offline buffer is bounded by maxBuffered', async () => {
+    const { client, server } = createTestClient({ maxBuffered: 2 });
+    await client.subscribe('room').ready();
+    server.down = true;
+    server.dropAll();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const kept = [client.publish('room', 'e', 1), client.publish('room', 'e', 2)];
+    await expect(client.publish('room', 'e', 3)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(() => client.send('x', 1)).toThrow(/maxBuffered/);
+    await client.disconnect();
+    for (const publish of kept)
+      await expect(publish).rejects.toMatchObject({ code: 'DISCONNECTED' });
+  });
+
+  it('a message bigger than the server maxPayload is refused locally', async () => {
+    const { client } = createTestClient({ server: { maxPayload: 1000 } });
+    await client.subscribe('room').ready();
+    await expect(client.publish('room', 'e', 'x'.repeat(2000))).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    expect((await client.publish('room', 'e', 'small')).offset).toBe(1);
+  });
+
+  it('large bursts are split into frames under maxPayload', async () => {
+    const { client, server } = createTestClient({ server: { maxPayload: 3000 } });
+    await client.subscribe('room').ready();
+    const connection = server.last!;
+    const before = connection.frames.length;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.publish('room', 'e', 'y'.repeat(50 + i))),
+    );
+    const frames = connection.frames.slice(before);
+    expect(frames.length).toBeGreaterThan(1);
+    for (const frame of frames)
+      expect(new TextEncoder().encode(frame).length).toBeLessThanOrEqual(3000);
+  });
+});
