@@ -1,4 +1,5 @@
 import type { Json, StreamPosition } from '../protocol/frames.js';
+import type { QueueEngine } from './QueueEngine.js';
 
 /** A message as the engine stored it: offsets are assigned by the engine, per room. */
 export interface StoredMessage {
@@ -70,4 +71,6 @@ export interface Engine {
   join(room: string, uid: string, memberId: string): Promise<void>;
   leave(room: string, uid: string, memberId: string): Promise<void>;
   members(room: string): Promise<string[]>;
+  /** Competing-consumer work queues (SPEC §5). */
+  readonly queues: QueueEngine;
 }

@@ -18,6 +18,8 @@ export interface QueueDelivery {
   data: Json;
   /** 1 on first delivery, +1 on every redelivery. */
   attempt: number;
+  /** Deliveries of one item before it is dead-lettered. */
+  maxAttempts: number;
   replyTo?: string;
   correlationId?: string;
 }
@@ -42,8 +44,13 @@ export interface QueueOptions {
 export interface QueueEngine {
   /** Creates the queue if it does not exist; declaring again keeps its items. */
   declare(queue: string, options?: QueueOptions): Promise<void>;
-  /** Owner of a temporary queue, null for a named one, undefined when the queue is unknown. */
-  describe(queue: string): Promise<{ owner: string | null; length: number } | undefined>;
+  /**
+   * Owner of a temporary queue (null for a named one), items held (ready + unacked) and
+   * consumers attached anywhere; undefined when the queue is unknown.
+   */
+  describe(
+    queue: string,
+  ): Promise<{ owner: string | null; length: number; consumers: number } | undefined>;
   remove(queue: string): Promise<void>;
   /** NOT_FOUND for an unknown queue, UNAVAILABLE when the queue is full. */
   enqueue(queue: string, item: QueueItemInput): Promise<void>;
@@ -56,4 +63,6 @@ export interface QueueEngine {
   ack(queue: string, deliveryId: string, consumerId: string): Promise<void>;
   /** Requeues the delivery (a later attempt), or dead-letters it after the last attempt. */
   nack(queue: string, deliveryId: string, consumerId: string, reason?: string): Promise<void>;
+  /** Hears about every item this node dead-letters; returns a function that stops it. */
+  onDeadLetter(listener: (letter: DeadLetter) => void): () => void;
 }

@@ -18,7 +18,6 @@ export interface MemoryQueuesOptions {
   ackTimeoutMs?: number;
   /** Deliveries of one item before it is dead-lettered. */
   maxAttempts?: number;
-  onDeadLetter?: (letter: DeadLetter) => void;
   now?: () => number;
 }
 
@@ -48,6 +47,7 @@ interface QueueState {
 }
 
 const SEEN_IDS_KEPT = 10_000;
+const MAX_SWEEP_INTERVAL_MS = 1000;
 
 /** In-process queues: round robin over consumers, bounded prefetch, redelivery on loss. */
 export class MemoryQueues implements QueueEngine {
@@ -56,16 +56,18 @@ export class MemoryQueues implements QueueEngine {
   private readonly prefetch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxAttempts: number;
-  private readonly onDeadLetter: (letter: DeadLetter) => void;
+  private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
   private readonly now: () => number;
+  /** How often the owner should call `expireUnacked` (a fraction of the ack timeout). */
+  readonly sweepIntervalMs: number;
 
   constructor(options: MemoryQueuesOptions = {}) {
     this.maxLength = options.maxLength ?? 10_000;
     this.prefetch = options.prefetch ?? 64;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.onDeadLetter = options.onDeadLetter ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.sweepIntervalMs = Math.max(1, Math.min(MAX_SWEEP_INTERVAL_MS, this.ackTimeoutMs / 4));
   }
 
   async declare(queue: string, options: QueueOptions = {}): Promise<void> {
@@ -83,7 +85,11 @@ export class MemoryQueues implements QueueEngine {
   async describe(queue: string) {
     const state = this.queues.get(queue);
     if (!state) return undefined;
-    return { owner: state.owner, length: state.ready.length + state.unacked.size };
+    return {
+      owner: state.owner,
+      length: state.ready.length + state.unacked.size,
+      consumers: state.consumers.length,
+    };
   }
 
   async remove(queue: string): Promise<void> {
@@ -138,7 +144,14 @@ export class MemoryQueues implements QueueEngine {
     this.requeue(queue, state, [entry.item], reason);
   }
 
-  /** Returns deliveries unacked for longer than the ack timeout; the server calls this periodically. */
+  onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
+    this.deadLetterListeners.add(listener);
+    return () => {
+      this.deadLetterListeners.delete(listener);
+    };
+  }
+
+  /** Returns deliveries unacked for longer than the ack timeout; call it every `sweepIntervalMs`. */
   expireUnacked(): void {
     const deadline = this.now() - this.ackTimeoutMs;
     for (const [queue, state] of this.queues) {
@@ -172,11 +185,20 @@ export class MemoryQueues implements QueueEngine {
   private requeue(queue: string, state: QueueState, items: Item[], reason: string): void {
     const retry = items.filter((item) => {
       if (item.attempt < this.maxAttempts) return true;
-      this.onDeadLetter({ queue, id: item.id, data: item.data, attempts: item.attempt, reason });
+      this.deadLetter({ queue, id: item.id, data: item.data, attempts: item.attempt, reason });
       return false;
     });
     state.ready.unshift(...retry);
     this.dispatch(queue, state);
+  }
+
+  // A listener that throws must not keep the letter from the others nor stop the requeue.
+  private deadLetter(letter: DeadLetter): void {
+    for (const listener of this.deadLetterListeners) {
+      try {
+        listener(letter);
+      } catch {}
+    }
   }
 
   private dispatch(queue: string, state: QueueState): void {
@@ -184,7 +206,7 @@ export class MemoryQueues implements QueueEngine {
       const consumer = this.nextFreeConsumer(state);
       if (!consumer) return;
       const item = state.ready.shift()!;
-      if (item.expiresAt !== undefined && item.expiresAt <= this.now()) continue;
+      if (item.expiresAt !== undefined && item.expiresAt < this.now()) continue;
       item.attempt += 1;
       const deliveryId = nanoid();
       state.unacked.set(deliveryId, { item, consumer, deliveredAt: this.now() });
@@ -195,6 +217,7 @@ export class MemoryQueues implements QueueEngine {
         id: item.id,
         data: item.data,
         attempt: item.attempt,
+        maxAttempts: this.maxAttempts,
         replyTo: item.replyTo,
         correlationId: item.correlationId,
       });

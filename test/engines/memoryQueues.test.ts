@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryEngine } from '../../src/engines/memory/memoryEngine.js';
 import { MemoryQueues } from '../../src/engines/memoryQueues.js';
 import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js';
 import type { StatewireError } from '../../src/errors/StatewireError.js';
@@ -72,16 +73,25 @@ describe('MemoryQueues', () => {
 
   it('redelivers on nack and dead-letters after the last attempt', async () => {
     const letters: DeadLetter[] = [];
-    const queues = new MemoryQueues({ maxAttempts: 2, onDeadLetter: (l) => letters.push(l) });
+    const queues = new MemoryQueues({ maxAttempts: 2 });
+    queues.onDeadLetter(() => {
+      throw new Error('a failing listener does not stop the others');
+    });
+    const off = queues.onDeadLetter((l) => letters.push(l));
     await queues.declare('jobs');
     const a = collector();
     await queues.consume('jobs', 'a', a.deliver);
     await queues.enqueue('jobs', { id: 'm', data: 'x' });
     await queues.nack('jobs', a.deliveries[0].deliveryId, 'a', 'boom');
-    expect(a.deliveries[1].attempt).toBe(2);
+    expect(a.deliveries[1]).toMatchObject({ attempt: 2, maxAttempts: 2 });
     await queues.nack('jobs', a.deliveries[1].deliveryId, 'a', 'boom');
     expect(a.deliveries).toHaveLength(2);
     expect(letters).toEqual([{ queue: 'jobs', id: 'm', data: 'x', attempts: 2, reason: 'boom' }]);
+    off();
+    await queues.enqueue('jobs', { id: 'n', data: 'y' });
+    await queues.nack('jobs', a.deliveries[2].deliveryId, 'a');
+    await queues.nack('jobs', a.deliveries[3].deliveryId, 'a');
+    expect(letters).toHaveLength(1);
   });
 
   it('requeues deliveries whose ack timed out', async () => {
@@ -108,5 +118,39 @@ describe('MemoryQueues', () => {
     await queues.enqueue('jobs', { id: 'm', data: 1 });
     expect(await codeOf(queues.ack('jobs', a.deliveries[0].deliveryId, 'b'))).toBe('NOT_FOUND');
     expect(await codeOf(queues.ack('jobs', 'unknown', 'a'))).toBe('NOT_FOUND');
+  });
+
+  it('describes owner, length and consumers', async () => {
+    const queues = new MemoryQueues();
+    expect(await queues.describe('tmp.x')).toBeUndefined();
+    await queues.declare('tmp.x', { owner: 'alice' });
+    await queues.enqueue('tmp.x', { id: 'm', data: 1 });
+    expect(await queues.describe('tmp.x')).toEqual({ owner: 'alice', length: 1, consumers: 0 });
+    const stop = await queues.consume('tmp.x', 'a', () => {});
+    expect(await queues.describe('tmp.x')).toEqual({ owner: 'alice', length: 1, consumers: 1 });
+    await stop();
+    await queues.remove('tmp.x');
+    expect(await queues.describe('tmp.x')).toBeUndefined();
+  });
+});
+
+describe('memoryEngine queues', () => {
+  it('redelivers a delivery whose ack timed out once started', async () => {
+    const engine = memoryEngine({ queues: { ackTimeoutMs: 5 } });
+    await engine.queues.declare('jobs');
+    const attempts: number[] = [];
+    let redelivered!: () => void;
+    const second = new Promise<void>((resolve) => {
+      redelivered = resolve;
+    });
+    await engine.queues.consume('jobs', 'a', (d) => {
+      attempts.push(d.attempt);
+      if (d.attempt === 2) redelivered();
+    });
+    await engine.start();
+    await engine.queues.enqueue('jobs', { id: 'm', data: 1 });
+    await second;
+    await engine.close();
+    expect(attempts.slice(0, 2)).toEqual([1, 2]);
   });
 });

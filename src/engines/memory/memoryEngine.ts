@@ -10,6 +10,7 @@ import type {
   StoredMessage,
   Unsubscribe,
 } from '../Engine.js';
+import { MemoryQueues, type MemoryQueuesOptions } from '../memoryQueues.js';
 import { IdWindow } from './idWindow.js';
 import { PresenceBook } from './presenceBook.js';
 import { type HistoryLimits, RoomLog } from './roomLog.js';
@@ -19,13 +20,16 @@ export interface MemoryEngineOptions {
   history?: Partial<HistoryLimits>;
   /** How many recent message ids are remembered to drop repeated publishes (default 10,000). */
   dedupeWindow?: number;
-  /** Time source for message timestamps and history ttl (default Date.now). */
+  /** Work queue bounds: maxLength, prefetch, ackTimeoutMs, maxAttempts. */
+  queues?: Omit<MemoryQueuesOptions, 'now'>;
+  /** Time source for message timestamps, history ttl and queue timeouts (default Date.now). */
   now?: () => number;
 }
 
 export interface MemoryEngine extends Engine {
   /** Random per instance: a new memory engine means history was lost. */
   readonly epoch: string;
+  readonly queues: MemoryQueues;
 }
 
 export const DEFAULT_HISTORY_SIZE = 1000;
@@ -35,7 +39,8 @@ const DEFAULT_DEDUPE_WINDOW = 10_000;
  * The embedded engine: all broker state in this process. Fan-out callbacks run synchronously
  * inside `publish`/`join`/`leave`, so a message is handed to every listener before the
  * publish promise settles. Its state outlives `close()`: a server restarted with the same
- * instance keeps history and epoch.
+ * instance keeps history, epoch and queues. Unacked queue deliveries time out only while it
+ * is started.
  */
 export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   const limits: HistoryLimits = {
@@ -48,6 +53,9 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   const listeners = new Map<string, Set<RoomListener>>();
   const presence = new PresenceBook();
   const recentIds = new IdWindow<StoredMessage>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+  const queues = new MemoryQueues({ ...options.queues, now });
+  /** Returns deliveries whose ack timed out; runs while the engine is started. */
+  let ackSweep: ReturnType<typeof setInterval> | null = null;
 
   function logOf(room: string): RoomLog {
     let log = logs.get(room);
@@ -76,8 +84,18 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
 
   return {
     epoch,
-    async start() {},
-    async close() {},
+    queues,
+
+    async start() {
+      if (ackSweep) return;
+      ackSweep = setInterval(() => queues.expireUnacked(), queues.sweepIntervalMs);
+      ackSweep.unref();
+    },
+
+    async close() {
+      if (ackSweep) clearInterval(ackSweep);
+      ackSweep = null;
+    },
 
     async publish(input: PublishInput): Promise<StoredMessage> {
       const key = `${input.room}\u0000${input.id}`;
