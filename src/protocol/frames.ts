@@ -194,6 +194,8 @@ export interface QmsgMsg {
   id: string;
   data: Json;
   attempt: number;
+  /** Deliveries after which the item is dead-lettered instead of redelivered. */
+  maxAttempts?: number;
   replyTo?: string;
   correlationId?: string;
 }
