@@ -11,7 +11,9 @@ import type { Json } from '../protocol/frames.js';
 import { Connection } from './connection.js';
 import { BrokerCore } from './core.js';
 import type { EventHandler } from './eventHandlers.js';
+import { roomEndpoints } from './http/roomEndpoints.js';
 import { HttpRouter } from './http/router.js';
+import { transientRoute } from './http/transientRoute.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 
 export interface Server {
@@ -61,6 +63,7 @@ class StatewireServer implements Server {
     this.core = new BrokerCore(resolved);
     this.port_ = resolved.port;
     this.http = new HttpRouter(resolved.onError);
+    this.http.use(transientRoute(this.core, { ...roomEndpoints }));
   }
 
   get port(): number {

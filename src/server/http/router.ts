@@ -5,9 +5,15 @@ import { toWireError } from '../wire.js';
 /** Answers the request and returns true, or returns false to let the next route try. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });
@@ -30,6 +36,16 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];
+}
+
+/** Answers `{error: {code, message}}` with the status of the error's code. */
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const wire = toWireError(error);
+  sendJson(res, httpStatusOf(wire.code), { error: wire }, headers);
 }
 
 /**
@@ -56,9 +72,9 @@ export class HttpRouter {
       }
       sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such endpoint' } });
     } catch (error) {
-      const wire = toWireError(error);
-      if (wire.code === 'INTERNAL') this.onError(error, `http ${req.method} ${req.url}`);
-      if (!res.headersSent) sendJson(res, httpStatusOf(wire.code), { error: wire });
+      const { code } = toWireError(error);
+      if (code === 'INTERNAL') this.onError(error, `http ${req.method} ${req.url}`);
+      if (!res.headersSent) sendError(res, error);
       else res.destroy();
     }
   }

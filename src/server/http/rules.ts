@@ -1,0 +1,95 @@
+import type { HistoryPage, StoredMessage } from '../../engines/Engine.js';
+import { StatewireError } from '../../errors/StatewireError.js';
+import type { BrokerCore } from '../core.js';
+import type { HandlerContext } from '../eventHandlers.js';
+import type { AuthorizeAction } from '../options.js';
+import { publicMessage } from '../wire.js';
+
+/*
+ * Broker rules in transport-neutral form, for every way a uid reaches the broker: the HTTP
+ * endpoints use them now; the WebSocket requests (requests.ts) keep private copies of the
+ * same checks that can switch to these. Checks continue synchronously when `authorize` and
+ * the engine answer synchronously, so a caller can keep per-connection ordering cheap.
+ */
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function';
+}
+
+/** Continues synchronously when `value` is already there (not `then`: a module must not be thenable). */
+export function andThen<T, R>(
+  value: T | Promise<T>,
+  next: (value: T) => R | Promise<R>,
+): R | Promise<R> {
+  return isThenable(value) ? value.then(next) : next(value);
+}
+
+export function forbidden(message: string): StatewireError {
+  return new StatewireError('FORBIDDEN', message);
+}
+
+/** FORBIDDEN unless `authorize(uid, action, target)` allows it. */
+export function requireAllowed(
+  core: BrokerCore,
+  uid: string,
+  action: AuthorizeAction,
+  target: string,
+  kind: 'room' | 'event',
+): void | Promise<void> {
+  return andThen(core.allowed(uid, action, target), (ok) => {
+    if (!ok) throw forbidden(`${action} refused for ${kind} "${target}"`);
+  });
+}
+
+/** FORBIDDEN when `room` is the personal room of another uid. */
+export function requireNotForeignUidRoom(
+  core: BrokerCore,
+  uid: string,
+  room: string,
+): void | Promise<void> {
+  return andThen(core.isForeignUidRoom(uid, room), (foreign) => {
+    if (foreign) throw forbidden(`room "${room}" belongs to another uid`);
+  });
+}
+
+/**
+ * Reading a room (subscribe, history) and publishing without membership (HTTP): `authorize`
+ * plus the rule that another uid's room is off limits.
+ */
+export function checkRoomAccess(
+  core: BrokerCore,
+  uid: string,
+  action: 'subscribe' | 'history' | 'publish',
+  room: string,
+): void | Promise<void> {
+  return andThen(requireAllowed(core, uid, action, room, 'room'), () =>
+    requireNotForeignUidRoom(core, uid, room),
+  );
+}
+
+export function handlerContext(
+  uid: string,
+  event: string,
+  room: string | undefined,
+  session?: string,
+): HandlerContext {
+  const ctx: HandlerContext = { uid, event };
+  if (session !== undefined) ctx.session = session;
+  if (room !== undefined) ctx.room = room;
+  return ctx;
+}
+
+/** The answer to a publish. */
+export function publishAck(message: StoredMessage) {
+  return { offset: message.offset, epoch: message.epoch, id: message.id };
+}
+
+/** The answer to a history read. */
+export function historyAnswer(page: HistoryPage) {
+  return {
+    epoch: page.epoch,
+    offset: page.offset,
+    messages: page.messages.map(publicMessage),
+    complete: page.complete,
+  };
+}
