@@ -1,0 +1,396 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type Client,
+  type ClientEvents,
+  type ClientOptions,
+  createClient,
+  type Message,
+  type Subscription,
+  type Transport,
+  webSocketTransport,
+} from '../../src/index.js';
+import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
+import { nextEvent } from '../../src/testing/index.js';
+
+/* End to end over real `ws` against the real server on port 0. Every wait is on an event. */
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startServer(options: ServerOptions = {}): Promise<Server> {
+  const server = createServer({ port: 0, ...options });
+  await server.start();
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function client(options: ClientOptions): Client {
+  const created = createClient({ reconnect: { minDelayMs: 10, maxDelayMs: 50 }, ...options });
+  cleanups.push(() => created.disconnect());
+  return created;
+}
+
+/** Records a subscription's messages; `until(offset)` also sees those already received. */
+function collect(sub: Subscription) {
+  const messages: Message[] = [];
+  const waiters: Array<{ test(m: Message): boolean; resolve(m: Message): void }> = [];
+  sub.on('message', (m) => {
+    messages.push(m);
+    for (const waiter of waiters.filter((w) => w.test(m))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(m);
+    }
+  });
+  const until = (test: (m: Message) => boolean): Promise<Message> => {
+    const seen = messages.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => waiters.push({ test, resolve }));
+  };
+  return {
+    messages,
+    offsets: () => messages.map((m) => m.offset),
+    until,
+    untilOffset: (offset: number) => until((m) => m.offset >= offset),
+  };
+}
+
+/** The WebSocket transport, with every incoming frame shown to `onFrame` first. */
+function tapped(onFrame: (text: string) => void): Transport {
+  const inner = webSocketTransport();
+  return {
+    connect: (url, handlers) =>
+      inner.connect(url, {
+        ...handlers,
+        message: (text) => {
+          onFrame(text);
+          handlers.message(text);
+        },
+      }),
+  };
+}
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('client ↔ server end to end', () => {
+  it('connects, subscribes, publishes, calls the server', async () => {
+    const server = await startServer();
+    server.on('add', (content) => {
+      const { a, b } = content as { a: number; b: number };
+      return a + b;
+    });
+    const alice = client({ url: server.url, uid: 'alice' });
+    const sub = alice.subscribe('r1');
+    const got = collect(sub);
+    await sub.ready();
+    const ack = await alice.publish('r1', 'hello', { x: 1 });
+    await got.untilOffset(1);
+    expect(got.messages).toEqual([{ room: 'r1', event: 'hello', content: { x: 1 }, offset: 1, id: ack.id, from: 'alice' }]);
+    expect(await alice.request('add', { a: 1, b: 2 })).toBe(3);
+    expect(await alice.ping()).toBeGreaterThanOrEqual(0);
+    expect((await alice.history('r1')).messages).toEqual(got.messages);
+    expect(await alice.presence('r1')).toEqual(['alice']);
+    const direct = new Promise<Message>((resolve) => alice.onRoom('alice', resolve));
+    await server.publish('alice', 'dm', 'psst');
+    expect(await direct).toMatchObject({ room: 'alice', event: 'dm', content: 'psst' });
+  });
+
+  it('server down at the first connect: connect() rejects, no retry', async () => {
+    const server = await startServer();
+    const url = server.url;
+    await server.close();
+    const c = client({ url });
+    const error = nextEvent(c, 'error');
+    await expect(c.connect()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await error).toMatchObject({ code: 'UNAVAILABLE', recoverable: false });
+    expect(c.state).toBe('closed');
+    // `closed` has no timer: nothing will try again until connect() is called.
+    expect(c.actors.connection.getSnapshot().value).toBe('closed');
+  });
+
+  it('server restarted mid-stream: the client resubscribes and recovers what was published meanwhile', async () => {
+    const server = await startServer();
+    const c = client({ url: server.url, uid: 'reader' });
+    const sub = c.subscribe('stream');
+    const got = collect(sub);
+    await sub.ready();
+    await server.publish('stream', 'tick', 1);
+    await server.publish('stream', 'tick', 2);
+    await got.untilOffset(2);
+
+    const lost = nextEvent(c, 'disconnected');
+    await server.close();
+    expect(await lost).toMatchObject({ code: 1001, willReconnect: true });
+    // Published while the client is away (the memory engine outlives close()).
+    await server.publish('stream', 'tick', 3);
+    await server.publish('stream', 'tick', 4);
+    await server.publish('stream', 'tick', 5);
+    const recovered = new Promise((resolve) => sub.on('recovered', resolve));
+    await server.start();
+    expect(await recovered).toEqual({ recovered: true, missed: 3 });
+    await got.untilOffset(5);
+    await server.publish('stream', 'tick', 6);
+    await got.untilOffset(6);
+    expect(got.offsets()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('publishes buffered while the server is away are delivered once after it is back', async () => {
+    const server = await startServer();
+    const c = client({ url: server.url });
+    const sub = c.subscribe('buffered');
+    const got = collect(sub);
+    await sub.ready();
+    const lost = nextEvent(c, 'disconnected');
+    await server.close();
+    await lost;
+    const acks = [c.publish('buffered', 'e', 'a'), c.publish('buffered', 'e', 'b')];
+    await server.start();
+    expect((await Promise.all(acks)).map((a) => a.offset)).toEqual([1, 2]);
+    await got.untilOffset(2);
+    expect(got.offsets()).toEqual([1, 2]);
+  });
+
+  it('a new server (history lost) on the same port: resubscribed, reported as not recovered', async () => {
+    const first = await startServer();
+    const port = first.port;
+    const c = client({ url: first.url });
+    const sub = c.subscribe('r');
+    const got = collect(sub);
+    await sub.ready();
+    await first.publish('r', 'e', 1);
+    await got.untilOffset(1);
+    const lost = nextEvent(c, 'disconnected');
+    await first.close();
+    await lost;
+    const recovered = new Promise((resolve) => sub.on('recovered', resolve));
+    const second = await startServer({ port });
+    expect(await recovered).toEqual({ recovered: false, missed: 0 });
+    await second.publish('r', 'e', 'fresh');
+    expect(await got.until((m) => m.content === 'fresh')).toMatchObject({ offset: 1 });
+    expect(got.offsets()).toEqual([1, 1]);
+  });
+
+  it('events fire in order, once per real change', async () => {
+    const server = await startServer();
+    const c = client({ url: server.url });
+    const log: string[] = [];
+    const names: Array<keyof ClientEvents> = ['connecting', 'connected', 'signedIn', 'disconnected'];
+    for (const name of names) {
+      c.on(name, (payload: any) =>
+        log.push(name === 'disconnected' ? `disconnected(${payload.willReconnect})` : name),
+      );
+    }
+    const states: string[] = [];
+    c.on('state', ({ from, to }) => states.push(`${from}>${to}`));
+    await c.connect();
+    const back = nextEvent(c, 'signedIn');
+    await server.close();
+    await server.start();
+    await back;
+    await c.disconnect();
+    // Attempts made while the server was down add `connecting` events only.
+    const compact = log.filter((name, i) => !(name === 'connecting' && log[i + 1] === 'connecting'));
+    expect(compact).toEqual([
+      'connecting',
+      'connected',
+      'signedIn',
+      'disconnected(true)',
+      'connecting',
+      'connected',
+      'signedIn',
+      'disconnected(false)',
+    ]);
+    for (let i = 1; i < states.length; i++) {
+      expect(states[i].split('>')[0]).toBe(states[i - 1].split('>')[1]);
+    }
+  });
+
+  it('maxAttempts reached: error (not recoverable), closed, disconnected(willReconnect false)', async () => {
+    const server = await startServer();
+    const c = client({ url: server.url, reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 } });
+    await c.connect();
+    const error = nextEvent(c, 'error');
+    const closed = nextEvent(c, 'disconnected', (d) => !d.willReconnect);
+    await server.close();
+    expect(await error).toMatchObject({ recoverable: false, message: expect.stringMatching(/gave up after 2/) });
+    await closed;
+    expect(c.state).toBe('closed');
+  });
+
+  it('disconnect() during pending calls: every call rejects DISCONNECTED', async () => {
+    const server = await startServer();
+    const started = deferred();
+    server.on('slow', () => {
+      started.resolve();
+      return new Promise(() => {});
+    });
+    const c = client({ url: server.url });
+    await c.subscribe('room').ready();
+    const calls = [c.request('slow', 1), c.request('slow', 2)];
+    await started.promise;
+    const pending = c.subscribe('other');
+    await c.disconnect();
+    for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    await expect(pending.ready()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(c.state).toBe('closed');
+  });
+
+  it('bad credentials: UNAUTHORIZED, no retry', async () => {
+    let verifications = 0;
+    const server = await startServer({
+      auth: {
+        verifyToken: (token) => {
+          verifications++;
+          return token === 'good' ? { uid: 'u' } : null;
+        },
+      },
+    });
+    const c = client({ url: server.url, token: 'bad' });
+    await expect(c.connect()).rejects.toMatchObject({ code: 'UNAUTHORIZED', recoverable: false });
+    expect(c.state).toBe('closed');
+    expect(verifications).toBe(1);
+  });
+
+  it('a token expiring mid-session is refreshed in place (no reconnect)', async () => {
+    const verified: string[] = [];
+    const server = await startServer({
+      auth: {
+        verifyToken: (token) => {
+          verified.push(token);
+          return { uid: 'u', expiresAt: Number(token.split(':')[1]) };
+        },
+      },
+    });
+    let issued = 0;
+    const c = client({
+      url: server.url,
+      refreshLeadMs: 300,
+      token: async () => {
+        const expiresAt = Date.now() + 600;
+        return { token: `t${++issued}:${expiresAt}`, expiresAt };
+      },
+    });
+    let connects = 0;
+    c.on('connecting', () => connects++);
+    await c.connect();
+    await new Promise((resolve) => c.actors.auth.on('refreshed', resolve));
+    expect(issued).toBe(2);
+    expect(verified.map((t) => t.split(':')[0])).toEqual(['t1', 't2']);
+    expect(connects).toBe(1);
+    expect(c.isConnected).toBe(true);
+    expect(await c.request('missing', null).catch((e) => e.code)).toBe('NOT_FOUND');
+  });
+
+  it('TOKEN_EXPIRED on a call → one refresh → the call is retried once', async () => {
+    const server = await startServer({
+      tokenGraceMs: 10_000,
+      auth: {
+        verifyToken: (token) =>
+          token === 'short' ? { uid: 'u', expiresAt: Date.now() + 150 } : { uid: 'u' },
+      },
+    });
+    let served = 0;
+    server.on('echo', (content) => {
+      served++;
+      return content;
+    });
+    const refreshing = deferred();
+    const gate = deferred<string>();
+    let calls = 0;
+    const answeredExpired = deferred();
+    const c = client({
+      url: server.url,
+      transport: tapped((frame) => {
+        if (frame.includes('"res"') && frame.includes('TOKEN_EXPIRED')) answeredExpired.resolve();
+      }),
+      token: () => {
+        if (++calls === 1) return 'short';
+        refreshing.resolve();
+        return gate.promise;
+      },
+    });
+    await c.connect();
+    // The server announced the expiry; the token function is now running (held open).
+    await refreshing.promise;
+    const answer = c.request('echo', 'again');
+    // The server answers the call TOKEN_EXPIRED: the client holds it for the refresh.
+    await answeredExpired.promise;
+    gate.resolve('long');
+    expect(await answer).toBe('again');
+    expect(served).toBe(1);
+    expect(c.isConnected).toBe(true);
+  });
+
+  it('setToken sends the new credential on the live socket', async () => {
+    const verified: string[] = [];
+    const server = await startServer({
+      auth: {
+        verifyToken: (token) => {
+          verified.push(token);
+          return { uid: 'u' };
+        },
+      },
+    });
+    const c = client({ url: server.url, token: 'first' });
+    await c.connect();
+    const refreshed = new Promise((resolve) => c.actors.auth.on('refreshed', resolve));
+    c.setToken('second');
+    await refreshed;
+    expect(verified).toEqual(['first', 'second']);
+    expect(c.isConnected).toBe(true);
+  });
+
+  it('challenge/response is re-run on every reconnect', async () => {
+    const server = await startServer({
+      auth: {
+        challenge: (uid) => `hello ${uid}`,
+        verify: (uid, signature, challenge) => signature === `signed:${uid}:${challenge}`,
+      },
+    });
+    const challenges: string[] = [];
+    const c = client({
+      url: server.url,
+      uid: 'frank',
+      onChallenge: (challenge) => {
+        challenges.push(challenge);
+        return `signed:frank:${challenge}`;
+      },
+    });
+    await c.connect();
+    const back = nextEvent(c, 'signedIn');
+    await server.close();
+    await server.start();
+    expect(await back).toMatchObject({ uid: 'frank' });
+    expect(challenges).toHaveLength(2);
+    expect(challenges[0]).toMatch(/^hello frank\./);
+    expect(challenges[1]).not.toBe(challenges[0]);
+  });
+
+  it('two subscriptions to one room share one server subscription', async () => {
+    const server = await startServer();
+    const c = client({ url: server.url, uid: 'sharer' });
+    const first = c.subscribe('shared');
+    const second = c.subscribe('shared');
+    const a = collect(first);
+    const b = collect(second);
+    await Promise.all([first.ready(), second.ready()]);
+    expect(await c.presence('shared')).toEqual(['sharer']);
+    await server.publish('shared', 'e', 1);
+    await b.untilOffset(1);
+    first.close();
+    expect(await c.presence('shared')).toEqual(['sharer']);
+    await server.publish('shared', 'e', 2);
+    await b.untilOffset(2);
+    expect(a.offsets()).toEqual([1]);
+    expect(b.offsets()).toEqual([1, 2]);
+    second.close();
+    expect(await c.presence('shared')).toEqual([]);
+  });
+});
