@@ -11,6 +11,7 @@ import type { BrokerCore } from './core.js';
 import type { Flushable } from './flushScheduler.js';
 import { handshakeFrame } from './handshake.js';
 import { type FrameSink, Membership } from './membership.js';
+import { ConnectionQueues } from './queues/connectionQueues.js';
 import { RateLimiter } from './rateLimiter.js';
 import { dispatch } from './requests.js';
 import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
@@ -38,6 +39,8 @@ export class Connection implements FrameSink, Flushable {
   /** Set while challenge auth waits for the client's signature. */
   challenge: { uid: string; text: string } | null = null;
   readonly memberships = new Map<string, Membership>();
+  /** The queues this connection consumes. */
+  readonly queues: ConnectionQueues;
   /** Resolves once the socket is closed (its rooms were left when closing began). */
   readonly closed: Promise<void>;
   readonly actor: Actor<typeof sessionMachine>;
@@ -57,6 +60,7 @@ export class Connection implements FrameSink, Flushable {
   ) {
     const { options } = core;
     this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
+    this.queues = new ConnectionQueues(this, core.queues, options.onError);
     this.actor = createActor(sessionMachine, {
       input: {
         heartbeatMs: options.heartbeatMs,
@@ -302,10 +306,11 @@ export class Connection implements FrameSink, Flushable {
     this.ws.close(code, reason);
   }
 
-  /** Leaves every room and forgets the uid; runs once, when closing starts. */
+  /** Leaves every room and queue and forgets the uid; runs once, when closing starts. */
   private detach(): void {
     if (this.detached) return;
     this.detached = true;
+    this.queues.detachAll();
     const uid = this.uid;
     for (const membership of this.memberships.values()) {
       this.core.hub.remove(membership);

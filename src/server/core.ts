@@ -1,7 +1,13 @@
 import type { Engine } from '../engines/Engine.js';
+import type { QueueDelivery } from '../engines/QueueEngine.js';
 import { EventHandlers } from './eventHandlers.js';
 import { FlushScheduler } from './flushScheduler.js';
 import type { AuthorizeAction, ResolvedOptions } from './options.js';
+import {
+  QueueBroker,
+  type QueueMessageInput,
+  type TempQueueConsumer,
+} from './queues/queueBroker.js';
 import { RoomHub } from './roomHub.js';
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -16,6 +22,7 @@ export class BrokerCore {
   readonly engine: Engine;
   readonly handlers: EventHandlers;
   readonly hub: RoomHub;
+  readonly queues: QueueBroker;
   readonly flusher = new FlushScheduler();
   /** uid → number of signed-in connections on this node. */
   private readonly localUids = new Map<string, number>();
@@ -24,6 +31,38 @@ export class BrokerCore {
     this.engine = options.engine;
     this.handlers = new EventHandlers(options.onError);
     this.hub = new RoomHub(this.engine, options.onError);
+    this.queues = new QueueBroker(
+      this.engine.queues,
+      (uid, action, target) => this.allowed(uid, action, target),
+      options.tempQueueGraceMs,
+      options.onError,
+    );
+    const { onDeadLetter } = options;
+    if (onDeadLetter) {
+      this.engine.queues.onDeadLetter((letter) => {
+        try {
+          onDeadLetter(letter);
+        } catch (error) {
+          options.onError(error, 'onDeadLetter');
+        }
+      });
+    }
+  }
+
+  /**
+   * Puts a message on `queue` for `uid` (authorize 'enqueue'): resolves with its id; FORBIDDEN,
+   * NOT_FOUND for an unknown queue, UNAVAILABLE when full.
+   */
+  enqueue(uid: string, queue: string, message: QueueMessageInput): Promise<{ id: string }> {
+    return this.queues.enqueue(uid, queue, message);
+  }
+
+  /**
+   * A new temporary queue owned by `uid` that server code consumes (HTTP rpc: pass its name as
+   * `replyTo`). Every delivery is acked and handed to `deliver`; `stop()` removes the queue.
+   */
+  consumeTemp(uid: string, deliver: (delivery: QueueDelivery) => void): Promise<TempQueueConsumer> {
+    return this.queues.consumeTemp(uid, deliver);
   }
 
   /** `authorize` verdict; true without one. A throwing authorize refuses (and is reported). */

@@ -1,8 +1,9 @@
 import type { Observer } from 'xstate';
 import type { Engine } from '../engines/Engine.js';
 import { memoryEngine } from '../engines/memory/memoryEngine.js';
+import type { DeadLetter } from '../engines/QueueEngine.js';
 
-/** What a signed-in client asks to do; `target` is a room, an event name or the uid. */
+/** What a signed-in client asks to do; `target` is a room, an event name, a queue or the uid. */
 export type AuthorizeAction =
   | 'connect'
   | 'subscribe'
@@ -10,7 +11,9 @@ export type AuthorizeAction =
   | 'send'
   | 'request'
   | 'history'
-  | 'presence';
+  | 'presence'
+  | 'consume'
+  | 'enqueue';
 
 export type Authorize = (
   uid: string,
@@ -75,6 +78,10 @@ export interface ServerOptions {
   handshakeTimeoutMs?: number;
   /** Time a closing socket gets to finish the close handshake before it is cut (default 2 s). */
   closeTimeoutMs?: number;
+  /** A temporary queue whose owner has no consumer left is removed after this (default 60 s). */
+  tempQueueGraceMs?: number;
+  /** Called with every queue item dead-lettered after its last attempt (default: nothing). */
+  onDeadLetter?: (letter: DeadLetter) => void;
   /** Errors thrown by your handlers, auth and authorize callbacks (default console.error). */
   onError?: (error: unknown, where: string) => void;
   /** XState inspection observer for every session actor. */
@@ -95,6 +102,8 @@ export interface ResolvedOptions {
   tokenGraceMs: number;
   handshakeTimeoutMs: number;
   closeTimeoutMs: number;
+  tempQueueGraceMs: number;
+  onDeadLetter: ((letter: DeadLetter) => void) | undefined;
   onError: (error: unknown, where: string) => void;
   inspect: Observer<unknown> | undefined;
 }
@@ -107,6 +116,7 @@ export const DEFAULTS = {
   tokenGraceMs: 30_000,
   handshakeTimeoutMs: 10_000,
   closeTimeoutMs: 2_000,
+  tempQueueGraceMs: 60_000,
 } as const;
 
 function resolveRateLimit(rate: RateLimitOptions | undefined): Required<RateLimitOptions> | null {
@@ -148,6 +158,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     tokenGraceMs: options.tokenGraceMs ?? DEFAULTS.tokenGraceMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    tempQueueGraceMs: options.tempQueueGraceMs ?? DEFAULTS.tempQueueGraceMs,
+    onDeadLetter: options.onDeadLetter,
     onError: options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error)),
     inspect: options.inspect,
   };

@@ -7,6 +7,11 @@ import type {
   PingMsg,
   PresenceMsg,
   PubMsg,
+  QackMsg,
+  QnackMsg,
+  QpubMsg,
+  QregMsg,
+  QunregMsg,
   ReqMsg,
   SendMsg,
   SubMsg,
@@ -181,12 +186,32 @@ async function refreshToken(conn: Connection, msg: TokenMsg): Promise<void> {
   conn.reply(msg.id, expiresAt === undefined ? {} : { expiresAt });
 }
 
-function alreadySignedIn(): never {
-  throw new StatewireError('BAD_REQUEST', 'already signed in');
+/** Attaches a consumer; later messages of the connection wait until it is attached. */
+async function registerQueue(conn: Connection, msg: QregMsg): Promise<void> {
+  const queue = await conn.ordered(() => conn.queues.register(msg.queue));
+  conn.reply(msg.id, { queue });
 }
 
-function queuesUnavailable(): never {
-  throw new StatewireError('BAD_REQUEST', 'queues are not available on this server');
+async function unregisterQueue(conn: Connection, msg: QunregMsg): Promise<void> {
+  await conn.ordered(() => conn.queues.unregister(msg.queue));
+  conn.reply(msg.id, {});
+}
+
+async function queuePublish(conn: Connection, msg: QpubMsg): Promise<void> {
+  const { stored } = await conn.ordered(() => conn.core.queues.admit(uidOf(conn), msg.queue, msg));
+  conn.reply(msg.id, await stored);
+}
+
+function queueAck(conn: Connection, msg: QackMsg): Promise<void> {
+  return conn.queues.ack(msg.queue, msg.deliveryId);
+}
+
+function queueNack(conn: Connection, msg: QnackMsg): Promise<void> {
+  return conn.queues.nack(msg.queue, msg.deliveryId, msg.reason);
+}
+
+function alreadySignedIn(): never {
+  throw new StatewireError('BAD_REQUEST', 'already signed in');
 }
 
 /** What a signed-in session does with each message type. */
@@ -202,11 +227,11 @@ export const requestHandlers: { [T in ClientMessageType]: Handler<T> } = {
   ping,
   hist: history,
   presence,
-  qreg: queuesUnavailable,
-  qunreg: queuesUnavailable,
-  qpub: queuesUnavailable,
-  qack: queuesUnavailable,
-  qnack: queuesUnavailable,
+  qreg: registerQueue,
+  qunreg: unregisterQueue,
+  qpub: queuePublish,
+  qack: queueAck,
+  qnack: queueNack,
 };
 
 /** TOKEN_EXPIRED blocks everything but the refresh itself and pings. */
