@@ -11,6 +11,7 @@ import type { Json } from '../protocol/frames.js';
 import { Connection } from './connection.js';
 import { BrokerCore } from './core.js';
 import type { EventHandler } from './eventHandlers.js';
+import { queueEndpoints } from './http/queueEndpoints.js';
 import { roomEndpoints } from './http/roomEndpoints.js';
 import { HttpRouter } from './http/router.js';
 import { transientRoute } from './http/transientRoute.js';
@@ -63,7 +64,7 @@ class StatewireServer implements Server {
     this.core = new BrokerCore(resolved);
     this.port_ = resolved.port;
     this.http = new HttpRouter(resolved.onError);
-    this.http.use(transientRoute(this.core, { ...roomEndpoints }));
+    this.http.use(transientRoute(this.core, { ...roomEndpoints, ...queueEndpoints }));
   }
 
   get port(): number {
