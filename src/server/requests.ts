@@ -234,8 +234,11 @@ export const requestHandlers: { [T in ClientMessageType]: Handler<T> } = {
   qnack: queueNack,
 };
 
-/** TOKEN_EXPIRED blocks everything but the refresh itself and pings. */
-const ALLOWED_WHILE_EXPIRED = new Set<ClientMessageType>(['token', 'ping']);
+/**
+ * TOKEN_EXPIRED blocks everything but the refresh itself, pings, and settling queue
+ * deliveries (they keep arriving during the grace period; blocked acks would only redeliver).
+ */
+const ALLOWED_WHILE_EXPIRED = new Set<ClientMessageType>(['token', 'ping', 'qack', 'qnack']);
 
 /** Validates one message of a signed-in session and runs its handler; errors become answers. */
 export function dispatch(conn: Connection, raw: unknown): void {

@@ -3,7 +3,7 @@ import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js
 import { BrokerCore } from '../../src/server/core.js';
 import { memoryEngine } from '../../src/server/index.js';
 import { resolveOptions } from '../../src/server/options.js';
-import { closeServers, signIn, startServer, type TestClient, turn } from './helpers.js';
+import { closeServers, connect, signIn, startServer, type TestClient, turn } from './helpers.js';
 
 afterEach(closeServers);
 
@@ -236,6 +236,24 @@ describe('work queues over WebSocket', () => {
     ack(alice, first);
     expect(await alice.next('error')).toMatchObject({ code: 'NOT_FOUND' });
     expect(alice.isOpen).toBe(true);
+  });
+
+  it('settles deliveries while the token is expired; other queue messages wait for a refresh', async () => {
+    const server = await startServer({
+      auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: Date.now() + Number(token) }) },
+    });
+    const alice = await connect(server.url, { token: '250' });
+    await alice.next('welcome');
+    await register(alice, 'jobs');
+    await enqueue(alice, 'jobs', 1);
+    const delivery = await nextDelivery(alice, 'jobs');
+    expect(await alice.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    expect((await enqueue(alice, 'jobs', 2)).error).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    ack(alice, delivery);
+    await roundTrip(alice);
+    expect(alice.pending('error')).toEqual([]);
+    await alice.call({ type: 'token', token: '60000' });
+    expect(await server.engine.queues.describe('jobs')).toMatchObject({ length: 0 });
   });
 
   it('closes an oversize qpub with 1009', async () => {
