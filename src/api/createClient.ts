@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { type Actor, type ActorOptions, type AnyActorLogic, createActor } from 'xstate';
+import { type Actor, createActor } from 'xstate';
 import { Credentials, createCredentialActors, type TokenSource } from '../actors/credentials.js';
 import { createSocketLogic } from '../actors/socket.js';
 import { webSocketTransport } from '../actors/webSocketTransport.js';
@@ -8,13 +8,11 @@ import { authMachine } from '../machines/auth.js';
 import {
   backoffDelay,
   type ConnectionContext,
-  type ConnectionInput,
   type ConnectionStateName,
   connectionMachine,
   connectionStateName,
 } from '../machines/connection.js';
 import {
-  type SubscriptionState,
   subscriptionMachine,
   subscriptionStateName,
   subscriptionsMachine,
@@ -24,11 +22,15 @@ import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { Calls, type Phase } from './calls.js';
 import { epochNow, monotonicNow, realClock } from './clock.js';
 import { Emitter } from './emitter.js';
+import { actorOptions, connectionInput, DEFAULTS } from './options.js';
 import { Outbox } from './outbox.js';
 import { Rooms } from './rooms.js';
+import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from './snapshot.js';
 import type { Subscription } from './subscription.js';
 import type {
   CallOptions,
+  Client,
+  ClientActors,
   ClientEvents,
   ClientOptions,
   HistoryOptions,
@@ -38,111 +40,9 @@ import type {
   PublishAck,
 } from './types.js';
 
-const DEFAULT_RECONNECT = {
-  minDelayMs: 500,
-  maxDelayMs: 20_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
-};
-
 type ConnectionActor = Actor<typeof connectionMachine>;
-type AuthActor = NonNullable<ReturnType<ConnectionActor['getSnapshot']>['children']['auth']>;
+type AuthActor = ClientActors['auth'];
 type SubscriptionActor = Actor<typeof subscriptionMachine>;
-
-export interface ActorSnapshotJson {
-  state: string;
-  value: unknown;
-  context: unknown;
-}
-
-export interface ClientSnapshot {
-  state: ConnectionStateName;
-  connection: ActorSnapshotJson;
-  auth: ActorSnapshotJson;
-  subscriptions: Record<string, ActorSnapshotJson>;
-}
-
-export interface ClientActors {
-  connection: ConnectionActor;
-  auth: AuthActor;
-  /** Parent of the subscription actors (their shared system). */
-  registry: Actor<typeof subscriptionsMachine>;
-  /** The actor of every live room subscription, by room. */
-  subscriptions: ReadonlyMap<string, SubscriptionActor>;
-}
-
-/** The statewire client: see SPEC §3–§5. */
-export interface Client {
-  readonly state: ConnectionStateName;
-  readonly isConnected: boolean;
-  /** The signed-in uid (assigned by the server when none was given). */
-  readonly uid: string | undefined;
-  readonly actors: ClientActors;
-  on<K extends keyof ClientEvents>(
-    name: K,
-    handler: (payload: ClientEvents[K]) => void,
-  ): () => void;
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  snapshot(): ClientSnapshot;
-  subscribe(room: string, handler?: MessageHandler): Subscription;
-  onEvent(event: string, handler: MessageHandler): () => void;
-  onRoom(room: string, handler: MessageHandler): () => void;
-  onRoomEvent(room: string, event: string, handler: MessageHandler): () => void;
-  publish(
-    room: string,
-    event: string,
-    content: Json,
-    options?: { timeoutMs?: number },
-  ): Promise<PublishAck>;
-  send(event: string, content: Json, options?: { room?: string }): void;
-  request<T = Json>(event: string, content: Json, options?: CallOptions): Promise<T>;
-  ping(): Promise<number>;
-  history(room: string, options?: HistoryOptions): Promise<HistoryPage>;
-  presence(room: string): Promise<string[]>;
-  setToken(token: TokenSource): void;
-}
-
-function jsonOf(actor: { getSnapshot(): { value: unknown; context: unknown } }, state?: string) {
-  const snapshot = actor.getSnapshot();
-  return {
-    state: state ?? statePath(snapshot.value),
-    value: snapshot.value,
-    context: snapshot.context,
-  };
-}
-
-/** `{session: 'active'}` → `session.active`. */
-function statePath(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value as object)[0];
-  return `${key}.${statePath(child)}`;
-}
-
-/** Options shared by every root actor of one client; `undefined` must not override defaults. */
-function actorOptions(options: ClientOptions): ActorOptions<AnyActorLogic> {
-  const shared: ActorOptions<AnyActorLogic> = {};
-  if (options.clock) shared.clock = options.clock;
-  if (options.inspect) shared.inspect = options.inspect;
-  return shared;
-}
-
-function connectionInput(options: ClientOptions, credentials: Credentials): ConnectionInput {
-  const heartbeat = options.heartbeat;
-  return {
-    uid: options.uid,
-    auth: { mode: credentials.mode, refreshLeadMs: options.refreshLeadMs ?? 5000 },
-    reconnect: options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect },
-    heartbeat:
-      heartbeat === undefined || heartbeat === false
-        ? heartbeat
-        : {
-            intervalMs: heartbeat.intervalMs,
-            timeoutMs: heartbeat.timeoutMs ?? heartbeat.intervalMs,
-          },
-    timeoutMs: options.timeoutMs ?? 30_000,
-    waitOnFirstConnect: options.waitOnFirstConnect ?? false,
-  };
-}
 
 function phaseOf(state: ConnectionStateName, context: ConnectionContext): Phase {
   if (state === 'connected') return 'online';
@@ -175,8 +75,8 @@ class StatewireClient implements Client {
       outbox: this.#outbox,
       clock: options.clock ?? realClock,
       now,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      maxBuffered: options.maxBuffered ?? 1000,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      maxBuffered: options.maxBuffered ?? DEFAULTS.maxBuffered,
       wake: () => this.#wake(),
       refreshToken: () => this.#auth.send({ type: 'EXPIRED' }),
     });
@@ -248,7 +148,7 @@ class StatewireClient implements Client {
     );
     this.#connection.subscribe((snapshot) => this.#onConnection(snapshot));
     this.#connection.start();
-    this.#auth = this.#connection.getSnapshot().children.auth as AuthActor;
+    this.#auth = this.#connection.getSnapshot().children.auth as unknown as AuthActor;
     this.#auth.on('refreshed', () => this.#calls.onTokenRefreshed());
     this.#auth.on('refreshFailed', ({ code, message }) => {
       this.#calls.onTokenRefreshFailed(code, message);
@@ -304,12 +204,12 @@ class StatewireClient implements Client {
   snapshot(): ClientSnapshot {
     const subscriptions: Record<string, ActorSnapshotJson> = {};
     for (const [room, { actor }] of this.#rooms.records) {
-      subscriptions[room] = jsonOf(actor, subscriptionStateName(actor.getSnapshot().value));
+      subscriptions[room] = actorJson(actor, subscriptionStateName(actor.getSnapshot().value));
     }
     const snapshot: ClientSnapshot = {
       state: this.#state,
-      connection: jsonOf(this.#connection, this.#state),
-      auth: jsonOf(this.#auth),
+      connection: actorJson(this.#connection, this.#state),
+      auth: actorJson(this.#auth),
       subscriptions,
     };
     return JSON.parse(JSON.stringify(snapshot));
@@ -508,5 +408,3 @@ class StatewireClient implements Client {
 export function createClient(options: ClientOptions): Client {
   return new StatewireClient(options);
 }
-
-export type { SubscriptionState };

@@ -1,5 +1,6 @@
 export type { ClientClock } from './clock.js';
 export * from './createClient.js';
+export type { ActorSnapshotJson, ClientSnapshot } from './snapshot.js';
 export type { PresenceEvent, RecoveryInfo, SubscriptionEvents } from './subscription.js';
 export { Subscription } from './subscription.js';
 export type * from './types.js';

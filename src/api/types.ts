@@ -1,10 +1,18 @@
-import type { InspectionEvent, Observer } from 'xstate';
+import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { ChallengeSigner, TokenSource } from '../actors/credentials.js';
 import type { Transport } from '../actors/transport.js';
 import type { ErrorCode } from '../errors/codes.js';
-import type { ConnectionStateName, ReconnectPolicy } from '../machines/connection.js';
+import type { authMachine } from '../machines/auth.js';
+import type {
+  ConnectionStateName,
+  connectionMachine,
+  ReconnectPolicy,
+} from '../machines/connection.js';
+import type { subscriptionMachine, subscriptionsMachine } from '../machines/subscription.js';
 import type { Json, StreamPosition } from '../protocol/frames.js';
 import type { ClientClock } from './clock.js';
+import type { ClientSnapshot } from './snapshot.js';
+import type { Subscription } from './subscription.js';
 
 /** A room message as handlers receive it. */
 export interface Message {
@@ -50,6 +58,8 @@ export interface ClientOptions {
   waitOnFirstConnect?: boolean;
   /** Jitter source for the reconnect backoff, in [0, 1). Default Math.random. */
   random?: () => number;
+  /** Retries of idempotent HTTP reads (transient calls, SPEC §6). Default 3. */
+  maxRetries?: number;
 }
 
 export interface ClientEvents {
@@ -84,4 +94,46 @@ export interface HistoryOptions {
 export interface CallOptions {
   room?: string;
   timeoutMs?: number;
+}
+
+export interface ClientActors {
+  connection: Actor<typeof connectionMachine>;
+  /** Child of `connection` (systemId `auth`). */
+  auth: Actor<typeof authMachine>;
+  /** Parent of the subscription actors (their shared system: clock, inspection). */
+  registry: Actor<typeof subscriptionsMachine>;
+  /** The actor of every live room subscription, by room. */
+  subscriptions: ReadonlyMap<string, Actor<typeof subscriptionMachine>>;
+}
+
+/** The statewire client: see SPEC §3–§5. */
+export interface Client {
+  readonly state: ConnectionStateName;
+  readonly isConnected: boolean;
+  /** The signed-in uid (assigned by the server when none was given). */
+  readonly uid: string | undefined;
+  readonly actors: ClientActors;
+  on<K extends keyof ClientEvents>(
+    name: K,
+    handler: (payload: ClientEvents[K]) => void,
+  ): () => void;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  snapshot(): ClientSnapshot;
+  subscribe(room: string, handler?: MessageHandler): Subscription;
+  onEvent(event: string, handler: MessageHandler): () => void;
+  onRoom(room: string, handler: MessageHandler): () => void;
+  onRoomEvent(room: string, event: string, handler: MessageHandler): () => void;
+  publish(
+    room: string,
+    event: string,
+    content: Json,
+    options?: { timeoutMs?: number },
+  ): Promise<PublishAck>;
+  send(event: string, content: Json, options?: { room?: string }): void;
+  request<T = Json>(event: string, content: Json, options?: CallOptions): Promise<T>;
+  ping(): Promise<number>;
+  history(room: string, options?: HistoryOptions): Promise<HistoryPage>;
+  presence(room: string): Promise<string[]>;
+  setToken(token: TokenSource): void;
 }

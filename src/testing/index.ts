@@ -1,6 +1,6 @@
 import { SimulatedClock } from 'xstate';
-import { type Client, createClient } from '../api/createClient.js';
-import type { ClientEvents, ClientOptions } from '../api/types.js';
+import { createClient } from '../api/createClient.js';
+import type { Client, ClientEvents, ClientOptions } from '../api/types.js';
 import { FakeServer, type FakeServerOptions } from './fakeServer.js';
 
 export {

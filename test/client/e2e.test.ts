@@ -92,7 +92,9 @@ describe('client ↔ server end to end', () => {
     await sub.ready();
     const ack = await alice.publish('r1', 'hello', { x: 1 });
     await got.untilOffset(1);
-    expect(got.messages).toEqual([{ room: 'r1', event: 'hello', content: { x: 1 }, offset: 1, id: ack.id, from: 'alice' }]);
+    expect(got.messages).toEqual([
+      { room: 'r1', event: 'hello', content: { x: 1 }, offset: 1, id: ack.id, from: 'alice' },
+    ]);
     expect(await alice.request('add', { a: 1, b: 2 })).toBe(3);
     expect(await alice.ping()).toBeGreaterThanOrEqual(0);
     expect((await alice.history('r1')).messages).toEqual(got.messages);
@@ -181,7 +183,12 @@ describe('client ↔ server end to end', () => {
     const server = await startServer();
     const c = client({ url: server.url });
     const log: string[] = [];
-    const names: Array<keyof ClientEvents> = ['connecting', 'connected', 'signedIn', 'disconnected'];
+    const names: Array<keyof ClientEvents> = [
+      'connecting',
+      'connected',
+      'signedIn',
+      'disconnected',
+    ];
     for (const name of names) {
       c.on(name, (payload: any) =>
         log.push(name === 'disconnected' ? `disconnected(${payload.willReconnect})` : name),
@@ -196,7 +203,9 @@ describe('client ↔ server end to end', () => {
     await back;
     await c.disconnect();
     // Attempts made while the server was down add `connecting` events only.
-    const compact = log.filter((name, i) => !(name === 'connecting' && log[i + 1] === 'connecting'));
+    const compact = log.filter(
+      (name, i) => !(name === 'connecting' && log[i + 1] === 'connecting'),
+    );
     expect(compact).toEqual([
       'connecting',
       'connected',
@@ -214,12 +223,18 @@ describe('client ↔ server end to end', () => {
 
   it('maxAttempts reached: error (not recoverable), closed, disconnected(willReconnect false)', async () => {
     const server = await startServer();
-    const c = client({ url: server.url, reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 } });
+    const c = client({
+      url: server.url,
+      reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
+    });
     await c.connect();
     const error = nextEvent(c, 'error');
     const closed = nextEvent(c, 'disconnected', (d) => !d.willReconnect);
     await server.close();
-    expect(await error).toMatchObject({ recoverable: false, message: expect.stringMatching(/gave up after 2/) });
+    expect(await error).toMatchObject({
+      recoverable: false,
+      message: expect.stringMatching(/gave up after 2/),
+    });
     await closed;
     expect(c.state).toBe('closed');
   });
