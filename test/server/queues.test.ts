@@ -296,7 +296,10 @@ describe('BrokerCore queue API (for transports without a socket)', () => {
   it('enqueue and consumeTemp carry an rpc through a worker on another node', async () => {
     const engine = memoryEngine();
     const server = await startServer({ engine });
-    const core = new BrokerCore(resolveOptions({ engine, onError: () => {} }));
+    const reported: unknown[] = [];
+    const core = new BrokerCore(
+      resolveOptions({ engine, onError: (error) => reported.push(error) }),
+    );
     const worker = await signIn(server.url, 'worker');
     await register(worker, 'double');
 
@@ -329,5 +332,16 @@ describe('BrokerCore queue API (for transports without a socket)', () => {
     await expect(core.enqueue('x', 'nope', { data: 1 })).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
+
+    // Stopped from inside its own delivery: the queue is gone and nothing is reported.
+    let stopped!: Promise<void>;
+    const once = await core.consumeTemp('http-caller', () => {
+      stopped = once.stop();
+    });
+    await core.enqueue('http-caller', once.queue, { data: 'only' });
+    await stopped;
+    await turn();
+    expect(await engine.queues.describe(once.queue)).toBeUndefined();
+    expect(reported).toEqual([]);
   });
 });

@@ -134,11 +134,13 @@ export class QueueBroker {
   ): Promise<TempQueueConsumer> {
     const consumerId = nanoid();
     const consumer = await this.attach(uid, '', consumerId, (delivery) => {
-      // Acked after this call returns: an ack inside delivery would re-enter the engine.
+      // Acked after this call returns: an ack inside delivery would re-enter the engine. A
+      // StatewireError means it was settled meanwhile (`stop()` requeued it, then removed it).
       queueMicrotask(() => {
-        this.ack(delivery.queue, delivery.deliveryId, consumerId).catch((error) =>
-          this.onError(error, `queue ack ${delivery.queue}`),
-        );
+        this.ack(delivery.queue, delivery.deliveryId, consumerId).catch((error) => {
+          if (!(error instanceof StatewireError))
+            this.onError(error, `queue ack ${delivery.queue}`);
+        });
       });
       deliver(delivery);
     });
