@@ -1,5 +1,9 @@
+import { once } from 'node:events';
+import { connect as connectTcp } from 'node:net';
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StatewireError } from '../../src/errors/StatewireError.js';
+import { jwtAuth } from '../../src/server/index.js';
 import { closeServers, signIn, startServer, subscribe } from './helpers.js';
 import { call, errorOf } from './httpHelpers.js';
 
@@ -191,6 +195,22 @@ describe('HTTP bad input', () => {
     expect(longUid).toMatchObject(errorOf(400, 'BAD_REQUEST'));
   });
 
+  it('a caller that vanishes halfway through its body leaves the server serving', async () => {
+    const errors: unknown[] = [];
+    const server = await startServer({ onError: (error) => errors.push(error) });
+    const socket = connectTcp(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 100\r\n\r\n{"room":',
+    );
+    socket.destroy();
+    await once(socket, 'close');
+    const ok = await call(server, '/v1/publish', { body: { room: 'a', event: 'e', content: 1 } });
+    expect(ok.status).toBe(200);
+    expect(errors).toEqual([]);
+  });
+
   it('413 for a body over maxPayload, declared or streamed, without reading it all', async () => {
     const server = await startServer({ maxPayload: 1024 });
     const big = { room: 'a', event: 'e', content: 'x'.repeat(2000) };
@@ -257,6 +277,23 @@ describe('HTTP auth', () => {
     expect(
       await call(server, '/v1/publish', { headers: { authorization: 'Basic abc' }, body: publish }),
     ).toMatchObject(errorOf(401, 'UNAUTHORIZED'));
+  });
+
+  it('works with jwtAuth: an expired JWT is TOKEN_EXPIRED', async () => {
+    const secret = 'a-very-long-shared-secret-for-hs256-tests';
+    const server = await startServer({ auth: jwtAuth({ secret }) });
+    const sign = (exp: number) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('alice')
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = await call(server, '/v1/presence?room=alice', { token: await sign(now + 60) });
+    expect(fresh).toMatchObject({ status: 200, body: { members: [] } });
+    expect(
+      await call(server, '/v1/presence?room=alice', { token: await sign(now - 10) }),
+    ).toMatchObject(errorOf(401, 'TOKEN_EXPIRED'));
   });
 
   it('a server with only challenge/response auth answers HTTP calls with 401', async () => {

@@ -129,6 +129,17 @@ describe('POST /v1/rpc', () => {
     });
   });
 
+  it('a server closing while an rpc waits ends the call', async () => {
+    const server = await startServer();
+    const worker = await consumer(server.url, 'jobs');
+    const pending = call(server, '/v1/rpc', {
+      body: { queue: 'jobs', data: 1, timeoutMs: 60_000 },
+    });
+    await worker.next('qmsg');
+    await server.close();
+    await expect(pending).rejects.toThrow();
+  });
+
   it('fails at once for an unknown queue and a bad timeout', async () => {
     const server = await startServer();
     expect(await call(server, '/v1/rpc', { body: { queue: 'none', data: 1 } })).toMatchObject(
