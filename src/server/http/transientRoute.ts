@@ -24,6 +24,11 @@ async function readObject(req: IncomingMessage, limit: number): Promise<CallInpu
   return body as CallInput;
 }
 
+function splitUrl(url: string): { path: string; query: string } {
+  const at = url.indexOf('?');
+  return at < 0 ? { path: url, query: '' } : { path: url.slice(0, at), query: url.slice(at + 1) };
+}
+
 function readQuery(query: string): CallInput {
   const input: CallInput = {};
   for (const [key, value] of new URLSearchParams(query)) {
@@ -33,8 +38,9 @@ function readQuery(query: string): CallInput {
 }
 
 /** Aborts once the response is closed before it was finished (the client went away). */
-function abortedWith(res: ServerResponse): AbortSignal {
+function abortedWith(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  if (req.socket.destroyed) controller.abort();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });
@@ -67,46 +73,38 @@ export function transientRoute(
     sendError(res, error, extra);
   };
 
+  const answer = async (req: IncomingMessage, res: ServerResponse, headers: Headers) => {
+    const { path, query } = splitUrl(req.url ?? '/');
+    const name = path.slice(PREFIX.length);
+    const endpoint = Object.hasOwn(endpoints, name) ? endpoints[name] : undefined;
+    if (!endpoint) throw new StatewireError('NOT_FOUND', `no such endpoint ${path}`);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, preflightHeaders(headers, [endpoint.method]));
+      res.end();
+      return;
+    }
+    if (req.method !== endpoint.method) {
+      const error = badRequest(`use ${endpoint.method} for ${path}`).toWire();
+      sendJson(res, 405, { error }, { ...headers, allow: `${endpoint.method}, OPTIONS` });
+      return;
+    }
+    const { uid, limitKey } = await identify(core, req);
+    if (limits && !limits.take(limitKey)) {
+      throw new StatewireError('RATE_LIMITED', 'too many requests');
+    }
+    const input =
+      endpoint.method === 'GET' ? readQuery(query) : await readObject(req, options.maxPayload);
+    const data = await endpoint.answer({ core, uid, signal: abortedWith(req, res) }, input);
+    sendJson(res, 200, data ?? {}, headers);
+  };
+
   return async (req, res) => {
-    const url = req.url ?? '/';
-    if (!url.startsWith(PREFIX)) return false;
+    if (!req.url?.startsWith(PREFIX)) return false;
     const cors = corsHeaders(req, options.allowedOrigins);
     const headers: Headers = { 'cache-control': 'no-store', ...cors };
     try {
       if (!cors) throw new StatewireError('FORBIDDEN', 'origin not allowed');
-      const at = url.indexOf('?');
-      const name = url.slice(PREFIX.length, at < 0 ? undefined : at);
-      const endpoint = Object.hasOwn(endpoints, name) ? endpoints[name] : undefined;
-      if (!endpoint)
-        throw new StatewireError(
-          'NOT_FOUND',
-          `no such endpoint ${url.slice(0, at < 0 ? undefined : at)}`,
-        );
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, preflightHeaders(headers, [endpoint.method]));
-        res.end();
-        return true;
-      }
-      if (req.method !== endpoint.method) {
-        const error = badRequest(`use ${endpoint.method} for this endpoint`);
-        sendJson(
-          res,
-          405,
-          { error: error.toWire() },
-          { ...headers, allow: `${endpoint.method}, OPTIONS` },
-        );
-        return true;
-      }
-      const { uid, limitKey } = await identify(core, req);
-      if (limits && !limits.take(limitKey)) {
-        throw new StatewireError('RATE_LIMITED', 'too many requests');
-      }
-      const input =
-        endpoint.method === 'GET'
-          ? readQuery(at < 0 ? '' : url.slice(at + 1))
-          : await readObject(req, options.maxPayload);
-      const answer = await endpoint.answer({ core, uid, signal: abortedWith(res) }, input);
-      sendJson(res, 200, answer ?? {}, headers);
+      await answer(req, res, headers);
     } catch (error) {
       fail(req, res, error, headers);
     }
