@@ -1,2 +1,3 @@
 export type * from './Engine.js';
 export * from './memory/index.js';
+export type * from './QueueEngine.js';

@@ -16,3 +16,5 @@ export type {
   ServerOptions,
   VerifiedToken,
 } from './options.js';
+export type * from '../engines/QueueEngine.js';
+export type { MemoryQueuesOptions } from '../engines/memoryQueues.js';

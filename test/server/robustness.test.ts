@@ -59,7 +59,7 @@ describe('bad input never crashes the server', () => {
       code: 'BAD_REQUEST',
       message: 'already signed in',
     });
-    client.send({ type: 'qreg', id: 45, queue: 'jobs' });
+    client.send({ type: 'qreg', id: 45 });
     expect(await client.next('res', (f) => f.id === 45)).toMatchObject({
       error: { code: 'BAD_REQUEST' },
     });
