@@ -14,6 +14,6 @@ wss.on('connection', (socket) => {
 });
 wss.on('listening', () => {
   const address = wss.address();
-  if (typeof address === 'object') process.send?.({ port: address.port });
+  if (address && typeof address === 'object') process.send?.({ port: address.port });
 });
 process.on('SIGTERM', () => wss.close(() => process.exit(0)));

@@ -3,7 +3,15 @@ import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js
 import { BrokerCore } from '../../src/server/core.js';
 import { memoryEngine } from '../../src/server/index.js';
 import { resolveOptions } from '../../src/server/options.js';
-import { closeServers, connect, signIn, startServer, type TestClient, turn } from './helpers.js';
+import {
+  closeServers,
+  connect,
+  type Frame,
+  signIn,
+  startServer,
+  type TestClient,
+  turn,
+} from './helpers.js';
 
 afterEach(closeServers);
 
@@ -19,7 +27,7 @@ function nextDelivery(client: TestClient, queue: string) {
   return client.next('qmsg', (f) => f.queue === queue);
 }
 
-function ack(client: TestClient, delivery: { queue: string; deliveryId: string }) {
+function ack(client: TestClient, delivery: Frame) {
   client.send({ type: 'qack', queue: delivery.queue, deliveryId: delivery.deliveryId });
 }
 
