@@ -176,7 +176,7 @@ export const connectionMachine = setup({
       };
     }),
     recordTimeout: assign({
-      failure: { code: 'TIMEOUT' as const, message: 'connect timeout', fatal: false },
+      failure: { code: 'TIMEOUT' as const, message: 'connect/handshake timeout', fatal: false },
     }),
     recordPongTimeout: assign({
       close: { reason: 'heartbeat timeout' },
@@ -207,7 +207,6 @@ export const connectionMachine = setup({
     }),
   },
   guards: {
-    hasFailure: ({ context }) => context.failure !== undefined,
     isFatal: ({ context }) => context.failure?.fatal === true,
     isFirstConnectFailing: ({ context }) => !context.signedInOnce && !context.waitOnFirstConnect,
     reconnectDisabled: ({ context }) => context.reconnect === false,
