@@ -4,6 +4,8 @@ export {
   type MemoryEngineOptions,
   memoryEngine,
 } from '../engines/memory/memoryEngine.js';
+export type { MemoryQueuesOptions } from '../engines/memoryQueues.js';
+export type * from '../engines/QueueEngine.js';
 export { createServer, type Server } from './createServer.js';
 export type { EventHandler, HandlerContext } from './eventHandlers.js';
 export type { HttpRoute, HttpRouter } from './http/router.js';
@@ -16,5 +18,3 @@ export type {
   ServerOptions,
   VerifiedToken,
 } from './options.js';
-export type * from '../engines/QueueEngine.js';
-export type { MemoryQueuesOptions } from '../engines/memoryQueues.js';

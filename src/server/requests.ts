@@ -22,49 +22,28 @@ import { parseClientMessage, requestIdOf } from '../protocol/validate.js';
 import type { Connection } from './connection.js';
 import type { HandlerContext } from './eventHandlers.js';
 import { verifyToken } from './handshake.js';
-import { encodeRoomMessage, publicMessage } from './wire.js';
+import {
+  andThen,
+  checkRoomAccess,
+  forbidden,
+  handlerContext,
+  historyAnswer,
+  publishAck,
+  requireAllowed,
+} from './rules.js';
+import { encodeRoomMessage } from './wire.js';
 
 type Handler<T extends ClientMessageType> = (
   conn: Connection,
   msg: Extract<ClientMessage, { type: T }>,
 ) => void | Promise<void>;
 
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | null)?.then === 'function';
-}
-
-/** Continues synchronously when `value` is already there. */
-function then<T, R>(value: T | Promise<T>, next: (value: T) => R | Promise<R>): R | Promise<R> {
-  return isThenable(value) ? value.then(next) : next(value);
-}
-
-function forbidden(message: string): StatewireError {
-  return new StatewireError('FORBIDDEN', message);
-}
-
 function uidOf(conn: Connection): string {
   return conn.uid as string;
 }
 
-/** `authorize` plus the rule that nobody but its owner reads a uid room. */
-function checkRoomAccess(
-  conn: Connection,
-  action: 'subscribe' | 'history',
-  room: string,
-): void | Promise<void> {
-  const uid = uidOf(conn);
-  return then(conn.core.allowed(uid, action, room), (ok) => {
-    if (!ok) throw forbidden(`${action} refused for room "${room}"`);
-    return then(conn.core.isForeignUidRoom(uid, room), (foreign) => {
-      if (foreign) throw forbidden(`room "${room}" belongs to another uid`);
-    });
-  });
-}
-
 function context(conn: Connection, msg: SendMsg | ReqMsg): HandlerContext {
-  const ctx: HandlerContext = { uid: uidOf(conn), event: msg.event, session: conn.session };
-  if (msg.room !== undefined) ctx.room = msg.room;
-  return ctx;
+  return handlerContext(uidOf(conn), msg.event, msg.room, conn.session);
 }
 
 /**
@@ -77,8 +56,8 @@ async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
   const { room, since } = msg;
   const { engine } = conn.core;
   const entered = await conn.ordered(() =>
-    then(checkRoomAccess(conn, 'subscribe', room), () =>
-      then(since ?? engine.position(room), (from) => ({ ...conn.enterRoom(room), from })),
+    andThen(checkRoomAccess(conn.core, uidOf(conn), 'subscribe', room), () =>
+      andThen(since ?? engine.position(room), (from) => ({ ...conn.enterRoom(room), from })),
     ),
   );
   const { membership, ready, isNew, from } = entered;
@@ -117,21 +96,19 @@ async function publish(conn: Connection, msg: PubMsg): Promise<void> {
     if (room !== uid && !conn.memberships.has(room)) {
       throw forbidden(`publish into room "${room}" needs a subscription`);
     }
-    return then(conn.core.allowed(uid, 'publish', room), (ok) => {
-      if (!ok) throw forbidden(`publish refused for room "${room}"`);
+    return andThen(requireAllowed(conn.core, uid, 'publish', room, 'room'), () => {
       const id = msg.mid ?? nanoid();
       const input = { room, event: msg.event, content: msg.content, id, from: uid };
       return { stored: conn.core.engine.publish(input) };
     });
   });
   const message = await stored;
-  conn.reply(msg.id, { offset: message.offset, epoch: message.epoch, id: message.id });
+  conn.reply(msg.id, publishAck(message));
 }
 
 async function send(conn: Connection, msg: SendMsg): Promise<void> {
   await conn.ordered(() =>
-    then(conn.core.allowed(uidOf(conn), 'send', msg.event), (ok) => {
-      if (!ok) throw forbidden(`send refused for event "${msg.event}"`);
+    andThen(requireAllowed(conn.core, uidOf(conn), 'send', msg.event, 'event'), () => {
       conn.core.handlers.notify(msg.content, context(conn, msg));
     }),
   );
@@ -139,8 +116,7 @@ async function send(conn: Connection, msg: SendMsg): Promise<void> {
 
 async function request(conn: Connection, msg: ReqMsg): Promise<void> {
   const { reply } = await conn.ordered(() =>
-    then(conn.core.allowed(uidOf(conn), 'request', msg.event), (ok) => {
-      if (!ok) throw forbidden(`request refused for event "${msg.event}"`);
+    andThen(requireAllowed(conn.core, uidOf(conn), 'request', msg.event, 'event'), () => {
       return { reply: conn.core.handlers.request(msg.content, context(conn, msg)) };
     }),
   );
@@ -148,22 +124,13 @@ async function request(conn: Connection, msg: ReqMsg): Promise<void> {
 }
 
 async function history(conn: Connection, msg: HistMsg): Promise<void> {
-  await conn.ordered(() => checkRoomAccess(conn, 'history', msg.room));
+  await conn.ordered(() => checkRoomAccess(conn.core, uidOf(conn), 'history', msg.room));
   const page = await conn.core.engine.history(msg.room, { since: msg.since, limit: msg.limit });
-  conn.reply(msg.id, {
-    epoch: page.epoch,
-    offset: page.offset,
-    messages: page.messages.map(publicMessage),
-    complete: page.complete,
-  });
+  conn.reply(msg.id, historyAnswer(page));
 }
 
 async function presence(conn: Connection, msg: PresenceMsg): Promise<void> {
-  await conn.ordered(() =>
-    then(conn.core.allowed(uidOf(conn), 'presence', msg.room), (ok) => {
-      if (!ok) throw forbidden(`presence refused for room "${msg.room}"`);
-    }),
-  );
+  await conn.ordered(() => requireAllowed(conn.core, uidOf(conn), 'presence', msg.room, 'room'));
   conn.reply(msg.id, { members: await conn.core.engine.members(msg.room) });
 }
 

@@ -1,5 +1,12 @@
 import { nanoid } from 'nanoid';
 import {
+  checkRoomAccess,
+  handlerContext,
+  historyAnswer,
+  publishAck,
+  requireAllowed,
+} from '../rules.js';
+import {
   asMessage,
   badRequest,
   type CallInput,
@@ -7,13 +14,6 @@ import {
   endpoint,
   integerParam,
 } from './endpoint.js';
-import {
-  checkRoomAccess,
-  handlerContext,
-  historyAnswer,
-  publishAck,
-  requireAllowed,
-} from './rules.js';
 
 function historyMessage(query: CallInput) {
   const { room, epoch, offset, limit } = query;

@@ -1,15 +1,14 @@
-import type { HistoryPage, StoredMessage } from '../../engines/Engine.js';
-import { StatewireError } from '../../errors/StatewireError.js';
-import type { BrokerCore } from '../core.js';
-import type { HandlerContext } from '../eventHandlers.js';
-import type { AuthorizeAction } from '../options.js';
-import { publicMessage } from '../wire.js';
+import type { HistoryPage, StoredMessage } from '../engines/Engine.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import type { BrokerCore } from './core.js';
+import type { HandlerContext } from './eventHandlers.js';
+import type { AuthorizeAction } from './options.js';
+import { publicMessage } from './wire.js';
 
 /*
- * Broker rules in transport-neutral form, for every way a uid reaches the broker: the HTTP
- * endpoints use them now; the WebSocket requests (requests.ts) keep private copies of the
- * same checks that can switch to these. Checks continue synchronously when `authorize` and
- * the engine answer synchronously, so a caller can keep per-connection ordering cheap.
+ * Broker rules in transport-neutral form, shared by the WebSocket requests and the HTTP
+ * endpoints. Checks continue synchronously when `authorize` and the engine answer
+ * synchronously, so a caller can keep per-connection ordering cheap.
  */
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
