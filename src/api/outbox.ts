@@ -49,15 +49,22 @@ export class Outbox {
       );
     }
     this.#queue.push(text);
-    if (!this.#scheduled) {
+    // A full batch leaves at once, so the server works on it while the caller keeps going.
+    if (this.#queue.length >= MAX_MESSAGES_PER_FRAME) {
+      this.#flush();
+    } else if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      queueMicrotask(this.#flushLater);
     }
     return true;
   }
 
-  readonly #flush = (): void => {
+  readonly #flushLater = (): void => {
     this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
     const queue = this.#queue;
     this.#queue = [];
     const socket = this.#socket;
@@ -79,7 +86,7 @@ export class Outbox {
       size += text.length + 1;
     }
     socket.send(frameOf(batch));
-  };
+  }
 }
 
 function frameOf(batch: string[]): string {
