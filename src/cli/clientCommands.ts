@@ -1,0 +1,102 @@
+import { createClient } from '../api/createClient.js';
+import type { Client, ClientEvents, ClientOptions } from '../api/types.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import { type CommandLine, intOption, jsonArgument } from './args.js';
+import { type Output, untilInterrupted } from './output.js';
+import { DEFAULT_URL } from './usage.js';
+
+function clientFor(line: CommandLine): Client {
+  const options: ClientOptions = {
+    url: line.options.url ?? process.env.STATEWIRE_URL ?? DEFAULT_URL,
+  };
+  const token = line.options.token ?? process.env.STATEWIRE_TOKEN;
+  if (token) options.token = token;
+  if (line.options.uid !== undefined) options.uid = line.options.uid;
+  return createClient(options);
+}
+
+/** Runs `work` on a signed-in client and always disconnects. */
+async function withConnected<T>(line: CommandLine, work: (client: Client) => Promise<T>) {
+  const client = clientFor(line);
+  try {
+    await client.connect();
+    return await work(client);
+  } finally {
+    await client.disconnect();
+  }
+}
+
+/** `statewire pub <room> <event> <json>`: prints the ack `{offset, epoch, id}`. */
+export async function pub(line: CommandLine, io: Output): Promise<void> {
+  const { room, event } = line.args;
+  const content = jsonArgument(line.args.json);
+  const ack = await withConnected(line, async (client) => {
+    // Over a socket a client publishes only into rooms it is in: join for this one message.
+    await client.subscribe(room).ready();
+    return client.publish(room, event, content);
+  });
+  io.out(JSON.stringify(ack));
+}
+
+/** `statewire request <event> <json>`: prints the handler's reply. */
+export async function request(line: CommandLine, io: Output): Promise<void> {
+  const content = jsonArgument(line.args.json);
+  const reply = await withConnected(line, (client) => client.request(line.args.event, content));
+  io.out(JSON.stringify(reply ?? null));
+}
+
+function describeDisconnect({ reason, code, willReconnect }: ClientEvents['disconnected']) {
+  const how = code === undefined ? reason : `${code} ${reason}`;
+  return `disconnected (${how})${willReconnect ? ', reconnecting' : ''}`;
+}
+
+/**
+ * `statewire sub <room> [--count n]`: one JSON line per message on stdout, the lifecycle on
+ * stderr; ends after n messages, on Ctrl-C, or with an error once the client gives up.
+ */
+export async function sub(line: CommandLine, io: Output): Promise<void> {
+  const { room } = line.args;
+  const count =
+    line.options.count === undefined
+      ? Number.POSITIVE_INFINITY
+      : intOption(line.options, 'count', 0, 1);
+  const client = clientFor(line);
+  let lastError: StatewireError | undefined;
+  client.on('signedIn', ({ uid }) => io.err(`signed in as ${uid}`));
+  client.on('disconnected', (event) => io.err(describeDisconnect(event)));
+  client.on('error', ({ code, message }) => {
+    lastError = new StatewireError(code, message);
+  });
+  const interrupted = untilInterrupted();
+  try {
+    await client.connect();
+    const subscription = client.subscribe(room);
+    await new Promise<void>((resolve, reject) => {
+      let received = 0;
+      subscription.on('message', (message) => {
+        io.out(JSON.stringify(message));
+        if (++received >= count) resolve();
+      });
+      subscription.on('recovered', ({ recovered, missed }) =>
+        io.err(
+          recovered
+            ? `resubscribed, ${missed} missed message(s) recovered`
+            : 'resubscribed, history lost',
+        ),
+      );
+      subscription.on('state', ({ to }) => {
+        if (to === 'subscribed') io.err(`subscribed to ${room}`);
+        if (to === 'failed') subscription.ready().catch(reject);
+      });
+      client.on('state', ({ to }) => {
+        if (to === 'closed')
+          reject(lastError ?? new StatewireError('DISCONNECTED', 'connection closed'));
+      });
+      subscription.ready().catch(reject);
+      interrupted.promise.then(resolve);
+    });
+  } finally {
+    interrupted.cancel();
+    await client.disconnect();
+  }
+}
