@@ -1,0 +1,137 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from '../../src/server/index.js';
+import type { PageState } from './page.js';
+
+/*
+ * SPEC §9: the client works in a browser. The page script is bundled from the sources for the
+ * browser (global WebSocket, no `ws`, no node builtins, no server code) and driven in headless
+ * Chromium against the real server.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+declare const statewire: PageState;
+
+let bundle: { code: string; metafile: Metafile };
+let pageServer: HttpServer;
+let pageUrl: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL('./page.ts', import.meta.url))],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    // The transport imports `ws` only where there is no global WebSocket: never in a browser.
+    external: ['ws'],
+  });
+  bundle = { code: result.outputFiles[0]?.text ?? '', metafile: result.metafile };
+
+  pageServer = createHttpServer((req, res) => {
+    if (req.url === '/page.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(bundle.code);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        '<!doctype html><title>statewire</title><script type="module" src="/page.js"></script>',
+      );
+    }
+  });
+  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+  pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => pageServer?.close(resolve));
+});
+
+describe('browser bundle', () => {
+  it('carries no ws, no node builtins and no server code', () => {
+    const inputs = Object.keys(bundle.metafile.inputs);
+    expect(inputs.some((path) => path.includes('src/api/createClient.ts'))).toBe(true);
+    expect(inputs.filter((path) => /node_modules\/ws\/|src\/server\/|^node:/.test(path))).toEqual(
+      [],
+    );
+    const [output] = Object.values(bundle.metafile.outputs);
+    // The one import left is the transport's fallback for runtimes without a WebSocket global.
+    expect(output?.imports).toEqual([{ path: 'ws', kind: 'dynamic-import', external: true }]);
+    expect(bundle.code).not.toMatch(/["']node:/);
+  });
+});
+
+describe('client in headless Chromium', () => {
+  let server: Server;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = createServer({ port: 0 });
+    await server.start();
+    page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(pageUrl);
+    await page.waitForFunction(() => typeof statewire !== 'undefined');
+    expect(errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await page?.evaluate(() => statewire.stop());
+    await server?.close();
+  });
+
+  it('subscribes, publishes, receives; rides out a server restart and recovers', async () => {
+    const ack = await page.evaluate((url) => statewire.start(url), server.url);
+    expect(ack).toEqual({ offset: 1 });
+    await page.waitForFunction(() => statewire.messages.length === 1);
+    expect(await page.evaluate(() => statewire.messages[0])).toMatchObject({
+      room: 'browser',
+      event: 'hello',
+      offset: 1,
+      from: 'chromium',
+      content: { from: expect.stringContaining('Chrome') },
+    });
+    expect(await page.evaluate(() => statewire.states)).toEqual([
+      'idle>connecting',
+      'connecting>authenticating',
+      'authenticating>connected',
+    ]);
+
+    // The server goes away: the page sees the socket close and starts reconnecting.
+    await server.close();
+    await page.waitForFunction(() => statewire.states.includes('connected>reconnecting'));
+    expect(await page.evaluate(() => statewire.disconnects)).toEqual([
+      { code: 1001, willReconnect: true },
+    ]);
+    await server.publish('browser', 'missed', 1);
+
+    await server.start();
+    await page.waitForFunction(() => statewire.states.at(-1) === 'authenticating>connected');
+    await page.waitForFunction(() => statewire.recovered.length === 1);
+    expect(await page.evaluate(() => statewire.recovered)).toEqual([
+      { recovered: true, missed: 1 },
+    ]);
+
+    await server.publish('browser', 'live', 2);
+    await page.waitForFunction(() => statewire.messages.length === 3);
+    const received = await page.evaluate(() =>
+      statewire.messages.map(({ event, offset }) => `${event}#${offset}`),
+    );
+    expect(received).toEqual(['hello#1', 'missed#2', 'live#3']);
+  });
+});
