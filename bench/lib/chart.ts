@@ -4,7 +4,7 @@ export interface Bar {
   unit: string;
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
@@ -16,15 +16,15 @@ export function barChart(groups: Array<{ title: string; bars: Bar[] }>): string 
   let y = 20;
   const parts: string[] = [];
   for (const group of groups) {
-    parts.push(`<text x="10" y="${y}" font-weight="bold">${escape(group.title)}</text>`);
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${escapeXml(group.title)}</text>`);
     y += 10;
     const max = Math.max(...group.bars.map((b) => b.value), 1);
     for (const bar of group.bars) {
       const length = Math.max(1, ((width - labelWidth - 140) * bar.value) / max);
       parts.push(
-        `<text x="10" y="${y + 16}">${escape(bar.label)}</text>`,
+        `<text x="10" y="${y + 16}">${escapeXml(bar.label)}</text>`,
         `<rect x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="${barHeight - 6}" fill="#4c78a8"/>`,
-        `<text x="${labelWidth + length + 6}" y="${y + 16}">${bar.value} ${escape(bar.unit)}</text>`,
+        `<text x="${labelWidth + length + 6}" y="${y + 16}">${bar.value} ${escapeXml(bar.unit)}</text>`,
       );
       y += barHeight;
     }
