@@ -1,0 +1,117 @@
+/**
+ * `npm run chaos` (SPEC §10): publishers and subscribers talk to the broker through a proxy
+ * that cuts every connection ≥ 100 times. Checks that the subscribers got every acked
+ * message exactly once and in each publisher's order. Exits 1 on any loss, duplicate or
+ * reordering. Bounded: stops after the faults are done, loopback only.
+ */
+import { type Client, createClient, type Message } from '../src/index.js';
+import { createServer } from '../src/server/index.js';
+import { faultyProxy } from './lib/faultyProxy.js';
+
+const FAULTS = Number(process.argv[2] ?? 100);
+const FAULT_EVERY_MS = 60;
+const PUBLISHERS = 3;
+const SUBSCRIBERS = 2;
+const IN_FLIGHT = 4;
+
+const server = createServer({ port: 0, history: { size: 10_000 } });
+await server.start();
+const proxy = await faultyProxy(server.port);
+const options = {
+  url: `ws://127.0.0.1:${proxy.port}`,
+  reconnect: { minDelayMs: 5, maxDelayMs: 50 },
+  timeoutMs: 60_000,
+};
+
+const received: Array<Map<string, number[]>> = [];
+const subscribers: Client[] = [];
+for (let i = 0; i < SUBSCRIBERS; i++) {
+  const client = createClient(options);
+  const seen = new Map<string, number[]>();
+  received.push(seen);
+  await client.connect();
+  await client
+    .subscribe('chaos', ({ content }: Message) => {
+      const { publisher, seq } = content as { publisher: string; seq: number };
+      if (!seen.has(publisher)) seen.set(publisher, []);
+      seen.get(publisher)!.push(seq);
+    })
+    .ready();
+  subscribers.push(client);
+}
+
+let stop = false;
+const acked = new Map<string, number>();
+const failed: string[] = [];
+async function publishLoop(name: string) {
+  const client = createClient(options);
+  await client.connect();
+  await client.subscribe('chaos').ready();
+  let seq = 0;
+  const lane = async () => {
+    while (!stop) {
+      seq += 1;
+      const mine = seq;
+      try {
+        await client.publish('chaos', 'tick', { publisher: name, seq: mine });
+        acked.set(name, Math.max(acked.get(name) ?? 0, mine));
+      } catch (error) {
+        failed.push(`${name}#${mine}: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return { client, published: seq };
+}
+
+const publishers = Array.from({ length: PUBLISHERS }, (_, i) => publishLoop(`p${i}`));
+let faults = 0;
+let cutConnections = 0;
+await new Promise<void>((resolve) => {
+  const timer = setInterval(() => {
+    cutConnections += proxy.cutAll();
+    faults += 1;
+    if (faults >= FAULTS) {
+      clearInterval(timer);
+      resolve();
+    }
+  }, FAULT_EVERY_MS);
+});
+stop = true;
+const done = await Promise.all(publishers);
+
+// Settle: every subscriber must reach each publisher's last sequence number.
+const deadline = Date.now() + 20_000;
+const complete = () =>
+  done.every((_, i) =>
+    received.every((seen) => (seen.get(`p${i}`)?.at(-1) ?? 0) >= (acked.get(`p${i}`) ?? 0)),
+  );
+while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+let lost = 0;
+let duplicates = 0;
+let reordered = 0;
+for (const seen of received) {
+  for (let i = 0; i < PUBLISHERS; i++) {
+    const seqs = seen.get(`p${i}`) ?? [];
+    const unique = new Set(seqs);
+    duplicates += seqs.length - unique.size;
+    for (let k = 1; k < seqs.length; k++) if (seqs[k] < seqs[k - 1]) reordered += 1;
+    for (let s = 1; s <= (acked.get(`p${i}`) ?? 0); s++) if (!unique.has(s)) lost += 1;
+  }
+}
+const report = {
+  faults,
+  cutConnections,
+  published: done.reduce((n, d) => n + d.published, 0),
+  delivered: received.reduce((n, seen) => n + [...seen.values()].flat().length, 0),
+  lost,
+  duplicates,
+  reordered,
+  failedPublishes: failed.length,
+};
+console.log(JSON.stringify(report, null, 2));
+for (const client of [...subscribers, ...done.map((d) => d.client)]) await client.disconnect();
+await proxy.close();
+await server.close();
+process.exit(lost + duplicates + reordered + failed.length === 0 ? 0 : 1);
