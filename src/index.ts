@@ -8,5 +8,6 @@ export type {
   HeartbeatPolicy,
   ReconnectPolicy,
 } from './machines/connection.js';
+export type { QueueConsumerState } from './machines/queueConsumer.js';
 export type { SubscriptionState } from './machines/subscription.js';
 export type * from './protocol/frames.js';

@@ -24,6 +24,13 @@ import { epochNow, monotonicNow, realClock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { actorOptions, connectionInput, DEFAULTS } from './options.js';
 import { Outbox } from './outbox.js';
+import {
+  type QueueHandler,
+  type QueueMessageAck,
+  type QueueMessageOptions,
+  Queues,
+  type RpcOptions,
+} from './queues.js';
 import { Rooms } from './rooms.js';
 import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from './snapshot.js';
 import type { Subscription } from './subscription.js';
@@ -56,6 +63,7 @@ class StatewireClient implements Client {
   readonly #outbox = new Outbox();
   readonly #calls: Calls;
   readonly #rooms: Rooms;
+  readonly #queues: Queues;
   readonly #connection: ConnectionActor;
   readonly #auth: AuthActor;
   readonly #registry: Actor<typeof subscriptionsMachine>;
@@ -82,6 +90,15 @@ class StatewireClient implements Client {
     });
 
     this.#registry = createActor(subscriptionsMachine, shared).start();
+    this.#queues = new Queues({
+      calls: this.#calls,
+      outbox: this.#outbox,
+      clock: options.clock ?? realClock,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      parent: this.#registry,
+      wake: () => this.#wake(),
+      emit: (name, payload) => this.#emitter.emit(name, payload),
+    });
     const subscriptionLogic = subscriptionMachine.provide({
       actions: {
         requestSubscribe: ({ context }) => this.#rooms.requestSubscribe(context.room),
@@ -176,6 +193,7 @@ class StatewireClient implements Client {
       subscriptions: new Map(
         [...this.#rooms.records].map(([room, record]) => [room, record.actor as SubscriptionActor]),
       ),
+      consumers: this.#queues.actors(),
     };
   }
 
@@ -211,6 +229,7 @@ class StatewireClient implements Client {
       connection: actorJson(this.#connection, this.#state),
       auth: actorJson(this.#auth),
       subscriptions,
+      consumers: this.#queues.snapshot(),
     };
     return JSON.parse(JSON.stringify(snapshot));
   }
@@ -285,6 +304,22 @@ class StatewireClient implements Client {
     return data.members;
   }
 
+  registerQueue(queue: string, handler: QueueHandler): Promise<string> {
+    return this.#queues.register(queue, handler);
+  }
+
+  unregisterQueue(queue: string): Promise<void> {
+    return this.#queues.unregister(queue);
+  }
+
+  queueMessage(queue: string, data: Json, options?: QueueMessageOptions): Promise<QueueMessageAck> {
+    return this.#queues.message(queue, data, options);
+  }
+
+  async rpc<T = Json>(queue: string, data: Json, options?: RpcOptions): Promise<T> {
+    return (await this.#queues.rpc(queue, data, options)) as T;
+  }
+
   setToken(token: TokenSource): void {
     this.#credentials.set(token);
     this.#auth.send({ type: 'SET_TOKEN', mode: this.#credentials.mode });
@@ -309,6 +344,8 @@ class StatewireClient implements Client {
     switch (message.type) {
       case 'msg':
         return this.#rooms.deliver(message);
+      case 'qmsg':
+        return this.#queues.deliver(message);
       case 'res':
         return this.#calls.onResponse(
           message.id,
@@ -346,13 +383,17 @@ class StatewireClient implements Client {
       this.#outbox.maxFrameBytes = context.maxPayload ?? this.#outbox.maxFrameBytes;
       this.#calls.setPhase('online');
       this.#rooms.goOnline();
+      this.#queues.goOnline();
       this.#calls.flush();
       this.#settleConnectWaiters(undefined);
     } else if (phase === 'stopped') {
       this.#stopped(context.failure);
     } else {
       this.#calls.setPhase(phase);
-      if (from === 'connected') this.#rooms.goOffline();
+      if (from === 'connected') {
+        this.#rooms.goOffline();
+        this.#queues.goOffline();
+      }
     }
 
     this.#emitter.emit('state', { from, to });
@@ -390,7 +431,9 @@ class StatewireClient implements Client {
       ? new StatewireError(failure.code, failure.message)
       : new StatewireError('DISCONNECTED', 'client disconnected');
     this.#calls.setPhase('stopped', error);
-    this.#rooms.stop(failure ? { code: failure.code, message: failure.message } : undefined);
+    const stopFailure = failure ? { code: failure.code, message: failure.message } : undefined;
+    this.#rooms.stop(stopFailure);
+    this.#queues.stop(stopFailure);
     this.#settleConnectWaiters(error);
   }
 

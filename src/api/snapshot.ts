@@ -13,6 +13,8 @@ export interface ClientSnapshot {
   auth: ActorSnapshotJson;
   /** By room. */
   subscriptions: Record<string, ActorSnapshotJson>;
+  /** By queue name. */
+  consumers: Record<string, ActorSnapshotJson>;
 }
 
 /** `{session: 'active'}` → `session.active`. */

@@ -8,9 +8,18 @@ import type {
   connectionMachine,
   ReconnectPolicy,
 } from '../machines/connection.js';
+import type { queueConsumerMachine } from '../machines/queueConsumer.js';
 import type { subscriptionMachine, subscriptionsMachine } from '../machines/subscription.js';
 import type { Json, StreamPosition } from '../protocol/frames.js';
 import type { ClientClock } from './clock.js';
+import type {
+  DeadLetterEvent,
+  QueueHandler,
+  QueueMessageAck,
+  QueueMessageOptions,
+  QueueRenamedEvent,
+  RpcOptions,
+} from './queues.js';
 import type { ClientSnapshot } from './snapshot.js';
 import type { Subscription } from './subscription.js';
 
@@ -70,6 +79,10 @@ export interface ClientEvents {
   disconnected: { reason: string; code?: number; willReconnect: boolean };
   error: { code: ErrorCode; message: string; recoverable: boolean };
   state: { from: ConnectionStateName; to: ConnectionStateName };
+  /** A queue delivery failed on its last attempt; the server dead-letters it. */
+  deadLetter: DeadLetterEvent;
+  /** A temporary queue expired while offline and was replaced (the rpc reply queue follows). */
+  queueRenamed: QueueRenamedEvent;
 }
 
 export interface PublishAck {
@@ -104,6 +117,8 @@ export interface ClientActors {
   registry: Actor<typeof subscriptionsMachine>;
   /** The actor of every live room subscription, by room. */
   subscriptions: ReadonlyMap<string, Actor<typeof subscriptionMachine>>;
+  /** The actor of every queue consumer (the rpc reply queue included), by queue name. */
+  consumers: ReadonlyMap<string, Actor<typeof queueConsumerMachine>>;
 }
 
 /** The statewire client: see SPEC §3–§5. */
@@ -135,5 +150,11 @@ export interface Client {
   ping(): Promise<number>;
   history(room: string, options?: HistoryOptions): Promise<HistoryPage>;
   presence(room: string): Promise<string[]>;
+  /** Consumes `queue` ('' = a new temporary queue); resolves with the queue name. */
+  registerQueue(queue: string, handler: QueueHandler): Promise<string>;
+  unregisterQueue(queue: string): Promise<void>;
+  queueMessage(queue: string, data: Json, options?: QueueMessageOptions): Promise<QueueMessageAck>;
+  /** Sends `data` to `queue` and resolves with the consumer's reply (TIMEOUT if none in time). */
+  rpc<T = Json>(queue: string, data: Json, options?: RpcOptions): Promise<T>;
   setToken(token: TokenSource): void;
 }

@@ -1,0 +1,479 @@
+import { nanoid } from 'nanoid';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import type { ErrorCode } from '../errors/codes.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import {
+  type QueueConsumerEvent,
+  type QueueConsumerState,
+  queueConsumerMachine,
+  queueConsumerStateName,
+} from '../machines/queueConsumer.js';
+import type { Json, QmsgMsg } from '../protocol/frames.js';
+import type { Calls } from './calls.js';
+import type { Clock } from './clock.js';
+import type { Outbox } from './outbox.js';
+import { RpcCalls, type RpcOptions } from './rpc.js';
+import { type ActorSnapshotJson, actorJson } from './snapshot.js';
+import type { ClientEvents } from './types.js';
+
+/** One delivery as a queue handler receives it. */
+export interface QueueDelivery {
+  queue: string;
+  data: Json;
+  /** Message id: the same on every redelivery of the message. */
+  id: string;
+  /** 1 on the first delivery. */
+  attempt: number;
+  /** Attempts after which the server dead-letters the message (when it says). */
+  maxAttempts?: number;
+  replyTo?: string;
+  correlationId?: string;
+}
+
+/**
+ * Handles one delivery. Its return value (or resolved value) is the reply when the message has
+ * a `replyTo`; then the delivery is acked. A throw or a rejection hands the message back for
+ * another attempt; on the last attempt the client emits `deadLetter` instead.
+ */
+export type QueueHandler = (delivery: QueueDelivery) => unknown;
+
+export interface QueueMessageOptions {
+  replyTo?: string;
+  correlationId?: string;
+  /** Dropped by the server if no consumer took it within this time. */
+  expiresInMs?: number;
+  /** How long to wait for the server's ack once sent. Default: the client's `timeoutMs`. */
+  timeoutMs?: number;
+}
+
+export interface QueueMessageAck {
+  /** The message id. */
+  id: string;
+}
+
+export type { RpcOptions };
+
+/** Client event `deadLetter`: a delivery failed on its last attempt; the server drops it. */
+export interface DeadLetterEvent {
+  queue: string;
+  id: string;
+  data: Json;
+  attempts: number;
+  /** The handler's error message (also sent as the `qnack` reason). */
+  reason: string;
+  /** What the handler threw or rejected with. */
+  error: unknown;
+}
+
+/** Client event `queueRenamed`: a temporary queue expired while offline and was replaced. */
+export interface QueueRenamedEvent {
+  from: string;
+  to: string;
+}
+
+type ConsumerActor = Actor<typeof queueConsumerMachine>;
+
+type QueueEventName = 'deadLetter' | 'queueRenamed' | 'error';
+
+export interface QueuesDeps {
+  calls: Calls;
+  /** Acks and nacks go straight out on the socket they belong to. */
+  outbox: Outbox;
+  clock: Clock;
+  timeoutMs: number;
+  /** Parent of the consumer actors (shared system: clock, inspection). */
+  parent: AnyActorRef;
+  /** Lazy start: opens the connection. */
+  wake(): void;
+  emit<K extends QueueEventName>(name: K, payload: ClientEvents[K]): void;
+}
+
+const MAX_NACK_REASON = 200;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, MAX_NACK_REASON);
+}
+
+/** One consumer: its actor, the code its deliveries go to, and who waits on it. */
+class ConsumerRecord {
+  state: QueueConsumerState = 'registering';
+  error?: { code: ErrorCode; message: string };
+  /** The name the server knows; '' until a temporary queue is named. */
+  name: string;
+  registeredOnce = false;
+  /** Sequence of the current `qreg`: answers to older ones are ignored. */
+  request = 0;
+  /** Set when `qunreg` went out: settles with its answer or the loss of the socket. */
+  unregistered?: Promise<void>;
+  waiters: Array<{ resolve(name: string): void; reject(error: StatewireError): void }> = [];
+
+  constructor(
+    /** Key in snapshots and `client.actors` until the server named the queue. */
+    readonly placeholder: string,
+    readonly actor: ConsumerActor,
+    readonly receive: (frame: QmsgMsg, link: number) => void,
+  ) {
+    this.name = actor.getSnapshot().context.queue;
+  }
+
+  get label(): string {
+    return this.name || this.placeholder;
+  }
+
+  get finished(): boolean {
+    return this.state === 'unregistered' || this.state === 'failed';
+  }
+}
+
+/**
+ * The data path of work queues, in plain code: a map from queue name to its consumer record,
+ * deliveries → handler → reply → ack/nack, `queueMessage` on the publish path, and rpc over the
+ * client's reply queue. Consumer actors only get lifecycle events from here.
+ */
+export class Queues {
+  readonly #records = new Set<ConsumerRecord>();
+  readonly #byName = new Map<string, ConsumerRecord>();
+  readonly #byActor = new Map<string, ConsumerRecord>();
+  readonly #rpc: RpcCalls;
+  readonly #logic;
+  /** The rpc reply queue. */
+  #reply: ConsumerRecord | undefined;
+  /** Counts sockets: a delivery is settled only on the socket it came on. */
+  #link = 0;
+  #seq = 0;
+  #unregisterWaiters = new Set<() => void>();
+
+  constructor(private readonly deps: QueuesDeps) {
+    this.#logic = queueConsumerMachine.provide({
+      actions: {
+        requestRegister: ({ self }) => this.#requestRegister(this.#byActor.get(self.id)),
+        requestUnregister: ({ self }) => this.#requestUnregister(this.#byActor.get(self.id)),
+      },
+    });
+    this.#rpc = new RpcCalls({
+      clock: deps.clock,
+      timeoutMs: deps.timeoutMs,
+      replyQueue: () => this.#replyQueue(),
+      publish: (message, timeoutMs) => deps.calls.publish(message, { timeoutMs }),
+    });
+  }
+
+  /** Registers a consumer; resolves with the queue name once the server attached it. */
+  register(queue: string, handler: QueueHandler): Promise<string> {
+    if (typeof queue !== 'string') {
+      return Promise.reject(
+        new StatewireError('BAD_REQUEST', 'registerQueue: queue must be a string'),
+      );
+    }
+    if (typeof handler !== 'function') {
+      return Promise.reject(
+        new StatewireError('BAD_REQUEST', 'registerQueue: handler must be a function'),
+      );
+    }
+    if (queue !== '' && this.#byName.has(queue)) {
+      return Promise.reject(
+        new StatewireError('BAD_REQUEST', `queue "${queue}" is already registered by this client`),
+      );
+    }
+    const record = this.#create(queue, (frame, link) => this.#handle(record, handler, frame, link));
+    this.deps.wake();
+    return this.#registered(record);
+  }
+
+  /** Detaches the consumer; resolves once the server confirmed (or the socket is gone). */
+  unregister(queue: string): Promise<void> {
+    const record = this.#byName.get(queue);
+    if (!record) return Promise.resolve();
+    this.#dispatch(record, { type: 'CLOSE' });
+    return record.unregistered ?? Promise.resolve();
+  }
+
+  message(queue: string, data: Json, options: QueueMessageOptions = {}): Promise<QueueMessageAck> {
+    if (typeof queue !== 'string' || queue === '') {
+      return Promise.reject(
+        new StatewireError('BAD_REQUEST', 'queueMessage: queue must be a non-empty string'),
+      );
+    }
+    const { replyTo, correlationId, expiresInMs, timeoutMs } = options;
+    // The message id makes a resend after a reconnect harmless: the server queues it once.
+    const message: { type: 'qpub' } & Record<string, unknown> = {
+      type: 'qpub',
+      queue,
+      data: data ?? null,
+      mid: nanoid(),
+    };
+    if (replyTo !== undefined) message.replyTo = replyTo;
+    if (correlationId !== undefined) message.correlationId = correlationId;
+    if (expiresInMs !== undefined) message.expiresInMs = expiresInMs;
+    return this.deps.calls.publish(message, { timeoutMs }) as Promise<QueueMessageAck>;
+  }
+
+  rpc(queue: string, data: Json, options?: RpcOptions): Promise<Json> {
+    if (typeof queue !== 'string' || queue === '') {
+      return Promise.reject(
+        new StatewireError('BAD_REQUEST', 'rpc: queue must be a non-empty string'),
+      );
+    }
+    return this.#rpc.call(queue, data, options);
+  }
+
+  /** A `qmsg`: to the consumer's code, never through its actor. */
+  deliver(frame: QmsgMsg): void {
+    const record = this.#byName.get(frame.queue);
+    if (record && !record.finished) record.receive(frame, this.#link);
+  }
+
+  goOnline(): void {
+    for (const record of [...this.#records]) this.#dispatch(record, { type: 'ONLINE' });
+  }
+
+  goOffline(): void {
+    this.#link++;
+    for (const record of [...this.#records]) this.#dispatch(record, { type: 'OFFLINE' });
+    this.#settleUnregisterWaiters();
+  }
+
+  /** The client stopped: every consumer ends (failed when the client failed), rpcs reject. */
+  stop(failure?: { code: ErrorCode; message: string }): void {
+    this.#link++;
+    const event: QueueConsumerEvent = failure ? { type: 'FAIL', ...failure } : { type: 'CLOSE' };
+    for (const record of [...this.#records]) this.#dispatch(record, event);
+    this.#reply = undefined;
+    this.#settleUnregisterWaiters();
+    this.#rpc.stop(
+      failure
+        ? new StatewireError(failure.code, failure.message)
+        : new StatewireError('DISCONNECTED', 'client disconnected'),
+    );
+  }
+
+  actors(): Map<string, ConsumerActor> {
+    return new Map([...this.#records].map((record) => [record.label, record.actor]));
+  }
+
+  snapshot(): Record<string, ActorSnapshotJson> {
+    const consumers: Record<string, ActorSnapshotJson> = {};
+    for (const record of this.#records) {
+      consumers[record.label] = actorJson(record.actor, record.state);
+    }
+    return consumers;
+  }
+
+  #create(queue: string, receive: ConsumerRecord['receive']): ConsumerRecord {
+    const placeholder = queue || `tmp.(pending ${++this.#seq})`;
+    const actor = createActor(this.#logic, {
+      parent: this.deps.parent,
+      id: `queue:${placeholder}`,
+      input: { queue },
+    });
+    const record = new ConsumerRecord(placeholder, actor, receive);
+    this.#records.add(record);
+    this.#byActor.set(actor.id, record);
+    if (queue !== '') this.#byName.set(queue, record);
+    actor.start();
+    if (this.deps.calls.phase === 'online') this.#dispatch(record, { type: 'ONLINE' });
+    return record;
+  }
+
+  #registered(record: ConsumerRecord): Promise<string> {
+    if (record.state === 'active') return Promise.resolve(record.name);
+    if (record.finished) return Promise.reject(this.#errorOf(record));
+    return new Promise((resolve, reject) => record.waiters.push({ resolve, reject }));
+  }
+
+  /** The rpc reply queue's name; registers it on first use (or after the client stopped). */
+  #replyQueue(): Promise<string> {
+    let record = this.#reply;
+    if (!record || record.finished) {
+      record = this.#create('', (frame, link) => this.#onReply(frame, link));
+      this.#reply = record;
+      this.deps.wake();
+    }
+    // Known from an earlier registration: requests wait in the publish buffer meanwhile.
+    if (record.registeredOnce) return Promise.resolve(record.name);
+    return this.#registered(record);
+  }
+
+  #onReply(frame: QmsgMsg, link: number): void {
+    this.#settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
+    this.#rpc.onReply(frame.correlationId, frame.data);
+  }
+
+  /** Action of the consumer machine: `qreg` with the current name ('' for a new temporary queue). */
+  #requestRegister(record: ConsumerRecord | undefined): void {
+    if (!record) return;
+    const request = ++record.request;
+    const queue = record.actor.getSnapshot().context.queue;
+    this.deps.calls.control({ type: 'qreg', queue }, (error, data) => {
+      if (record.request !== request) return;
+      if (record.finished) {
+        // Unregistered while the qreg was on its way: detach what the server just attached.
+        if (!error)
+          this.deps.calls.control(
+            { type: 'qunreg', queue: (data as { queue: string }).queue },
+            () => undefined,
+          );
+        return;
+      }
+      if (error) {
+        this.#dispatch(record, { type: 'REJECTED', code: error.code, message: error.message });
+      } else {
+        this.#dispatch(record, { type: 'REGISTERED', queue: (data as { queue: string }).queue });
+      }
+    });
+  }
+
+  /** Action of the consumer machine. */
+  #requestUnregister(record: ConsumerRecord | undefined): void {
+    if (!record || record.name === '') return;
+    record.unregistered = new Promise((resolve) => {
+      this.#unregisterWaiters.add(resolve);
+      this.deps.calls.control({ type: 'qunreg', queue: record.name }, () => {
+        this.#unregisterWaiters.delete(resolve);
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a lifecycle event to the actor and follows its public state. */
+  #dispatch(record: ConsumerRecord, event: QueueConsumerEvent): void {
+    if (record.finished) return;
+    record.actor.send(event);
+    const snapshot = record.actor.getSnapshot();
+    this.#follow(record, snapshot.context.queue);
+    const next = queueConsumerStateName(snapshot.value);
+    if (next === record.state) return;
+    record.state = next;
+    record.error = snapshot.context.error;
+    if (next === 'active') {
+      record.registeredOnce = true;
+      this.#settleWaiters(record);
+    } else if (record.finished) {
+      this.#records.delete(record);
+      this.#byActor.delete(record.actor.id);
+      if (this.#byName.get(record.name) === record) this.#byName.delete(record.name);
+      this.#settleWaiters(record);
+    }
+  }
+
+  /** Keeps the name map in step with the machine; a temporary queue replaced is reported. */
+  #follow(record: ConsumerRecord, queue: string): void {
+    if (queue === '' || queue === record.name) return;
+    const from = record.name;
+    if (this.#byName.get(from) === record) this.#byName.delete(from);
+    record.name = queue;
+    this.#byName.set(queue, record);
+    if (from !== '') this.deps.emit('queueRenamed', { from, to: queue });
+  }
+
+  #settleWaiters(record: ConsumerRecord): void {
+    const waiters = record.waiters;
+    record.waiters = [];
+    for (const waiter of waiters) {
+      if (record.state === 'active') waiter.resolve(record.name);
+      else waiter.reject(this.#errorOf(record));
+    }
+  }
+
+  #errorOf(record: ConsumerRecord): StatewireError {
+    if (record.state === 'failed') {
+      return new StatewireError(
+        record.error?.code ?? 'UNAVAILABLE',
+        record.error?.message ?? `consumer of queue "${record.label}" failed`,
+      );
+    }
+    return new StatewireError('DISCONNECTED', `consumer of queue "${record.label}" unregistered`);
+  }
+
+  #settleUnregisterWaiters(): void {
+    const waiters = [...this.#unregisterWaiters];
+    this.#unregisterWaiters.clear();
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Runs the handler; replies and acks on success, nacks (or reports a dead letter) on failure. */
+  #handle(record: ConsumerRecord, handler: QueueHandler, frame: QmsgMsg, link: number): void {
+    const delivery: QueueDelivery = {
+      queue: frame.queue,
+      data: frame.data,
+      id: frame.id,
+      attempt: frame.attempt,
+    };
+    if (frame.maxAttempts !== undefined) delivery.maxAttempts = frame.maxAttempts;
+    if (frame.replyTo !== undefined) delivery.replyTo = frame.replyTo;
+    if (frame.correlationId !== undefined) delivery.correlationId = frame.correlationId;
+    let result: unknown;
+    try {
+      result = handler(delivery);
+    } catch (error) {
+      this.#failed(record, frame, link, error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.#done(record, frame, link, value),
+        (error) => this.#failed(record, frame, link, error),
+      );
+    } else {
+      this.#done(record, frame, link, result);
+    }
+  }
+
+  #current(record: ConsumerRecord, link: number): boolean {
+    return link === this.#link && !record.finished;
+  }
+
+  #done(record: ConsumerRecord, frame: QmsgMsg, link: number, value: unknown): void {
+    // The socket it came on is gone (or the consumer left): the server hands it to another one.
+    if (!this.#current(record, link)) return;
+    if (frame.replyTo !== undefined) {
+      const reply: { type: 'qpub' } & Record<string, unknown> = {
+        type: 'qpub',
+        queue: frame.replyTo,
+        data: (value ?? null) as Json,
+        mid: nanoid(),
+      };
+      if (frame.correlationId !== undefined) reply.correlationId = frame.correlationId;
+      this.deps.calls.publish(reply).catch((error: StatewireError) => {
+        if (error.code === 'DISCONNECTED') return;
+        this.deps.emit('error', {
+          code: error.code,
+          message: `reply to queue "${frame.replyTo}" failed: ${error.message}`,
+          recoverable: error.recoverable,
+        });
+      });
+    }
+    this.#settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
+  }
+
+  #failed(record: ConsumerRecord, frame: QmsgMsg, link: number, error: unknown): void {
+    if (!this.#current(record, link)) return;
+    const reason = reasonOf(error);
+    if (frame.maxAttempts !== undefined && frame.attempt >= frame.maxAttempts) {
+      this.deps.emit('deadLetter', {
+        queue: frame.queue,
+        id: frame.id,
+        data: frame.data,
+        attempts: frame.attempt,
+        reason,
+        error,
+      });
+    }
+    this.#settle(link, {
+      type: 'qnack',
+      queue: frame.queue,
+      deliveryId: frame.deliveryId,
+      reason,
+    });
+  }
+
+  /** qack/qnack: only on the socket the delivery came on (the server forgot it otherwise). */
+  #settle(link: number, message: object): void {
+    if (link === this.#link) this.deps.outbox.send(message);
+  }
+}

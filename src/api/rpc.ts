@@ -1,0 +1,93 @@
+import { nanoid } from 'nanoid';
+import { StatewireError } from '../errors/StatewireError.js';
+import type { Json } from '../protocol/frames.js';
+import type { Clock } from './clock.js';
+
+export interface RpcOptions {
+  /** How long to wait for the reply. Default: the client's `timeoutMs`. */
+  timeoutMs?: number;
+}
+
+export interface RpcDeps {
+  clock: Clock;
+  timeoutMs: number;
+  /** The client's reply queue, registered on first use and kept across reconnects. */
+  replyQueue(): Promise<string>;
+  /** Sends a `qpub` on the publish path (kept across losses, resent with its `mid`). */
+  publish(message: { type: 'qpub' } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
+}
+
+interface PendingRpc {
+  resolve(data: Json): void;
+  reject(error: StatewireError): void;
+  timer: unknown;
+}
+
+/**
+ * Request/reply over queues: one reply queue per client, each call matched to its reply by a
+ * correlation id. A reply nobody waits for any more (timed out) is dropped.
+ */
+export class RpcCalls {
+  readonly #pending = new Map<string, PendingRpc>();
+
+  constructor(private readonly deps: RpcDeps) {}
+
+  call(queue: string, data: Json, options: RpcOptions = {}): Promise<Json> {
+    const timeoutMs = options.timeoutMs ?? this.deps.timeoutMs;
+    const correlationId = nanoid();
+    return new Promise((resolve, reject) => {
+      const pending: PendingRpc = {
+        resolve,
+        reject,
+        timer: this.deps.clock.setTimeout(
+          () =>
+            this.#settle(
+              correlationId,
+              new StatewireError(
+                'TIMEOUT',
+                `no reply from queue "${queue}" within ${timeoutMs} ms`,
+              ),
+            ),
+          timeoutMs,
+        ),
+      };
+      this.#pending.set(correlationId, pending);
+      this.deps
+        .replyQueue()
+        .then((replyTo) => {
+          if (this.#pending.get(correlationId) !== pending) return;
+          // A request nobody took before the caller gave up is dropped by the server.
+          const message = {
+            type: 'qpub' as const,
+            queue,
+            data: data ?? null,
+            replyTo,
+            correlationId,
+            expiresInMs: Math.ceil(timeoutMs),
+            mid: nanoid(),
+          };
+          return this.deps.publish(message, timeoutMs);
+        })
+        .catch((error: StatewireError) => this.#settle(correlationId, error));
+    });
+  }
+
+  /** A message on the reply queue; one without a waiting call is dropped. */
+  onReply(correlationId: string | undefined, data: Json): void {
+    if (correlationId !== undefined) this.#settle(correlationId, undefined, data);
+  }
+
+  /** The client stopped: every waiting call rejects. */
+  stop(error: StatewireError): void {
+    for (const correlationId of [...this.#pending.keys()]) this.#settle(correlationId, error);
+  }
+
+  #settle(correlationId: string, error: StatewireError | undefined, data?: Json): void {
+    const pending = this.#pending.get(correlationId);
+    if (!pending) return;
+    this.#pending.delete(correlationId);
+    this.deps.clock.clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(data as Json);
+  }
+}

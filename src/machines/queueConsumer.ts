@@ -1,0 +1,146 @@
+import { assign, setup } from 'xstate';
+import type { ErrorCode } from '../errors/codes.js';
+
+export interface QueueConsumerInput {
+  /** The queue to consume; '' asks the server for a temporary queue. */
+  queue: string;
+}
+
+export interface QueueConsumerContext {
+  /** The queue's name; '' for a temporary queue the server has not named yet. */
+  queue: string;
+  /** Named by the server: it may vanish (grace period) and be replaced by a new one. */
+  temporary: boolean;
+  error?: { code: ErrorCode; message: string };
+}
+
+export type QueueConsumerEvent =
+  /** The client signed in: (re)register. */
+  | { type: 'ONLINE' }
+  /** The socket is gone: the server detached the consumer; wait for the next sign-in. */
+  | { type: 'OFFLINE' }
+  /** `qreg` answered with the queue's name. */
+  | { type: 'REGISTERED'; queue: string }
+  | { type: 'REJECTED'; code: ErrorCode; message: string }
+  /** `unregisterQueue`. */
+  | { type: 'CLOSE' }
+  /** The client stopped for good (disconnect, reconnect gave up, auth refused). */
+  | { type: 'FAIL'; code: ErrorCode; message: string };
+
+/** Public state of a consumer (`registering.waiting`/`registering.requesting` fold into `registering`). */
+export type QueueConsumerState =
+  | 'registering'
+  | 'active'
+  | 'offline'
+  | 'reregistering'
+  | 'unregistered'
+  | 'failed';
+
+export function queueConsumerStateName(value: unknown): QueueConsumerState {
+  return (
+    typeof value === 'string' ? value : Object.keys(value as object)[0]
+  ) as QueueConsumerState;
+}
+
+/**
+ * One queue consumer. It only tracks the lifecycle; deliveries never pass through it (the
+ * client's queue router hands them to the handler). The `qreg`/`qunreg` frames are sent by
+ * actions the client provides. After a reconnect it registers the same name again; a
+ * temporary queue whose grace period ran out (NOT_FOUND) is replaced by a new one.
+ */
+export const queueConsumerMachine = setup({
+  types: {
+    context: {} as QueueConsumerContext,
+    events: {} as QueueConsumerEvent,
+    input: {} as QueueConsumerInput,
+  },
+  actions: {
+    /** Provided by the client: sends `qreg {queue}` ('' while the temporary queue has no name). */
+    requestRegister: () => undefined,
+    /** Provided by the client: sends `qunreg {queue}`. */
+    requestUnregister: () => undefined,
+    recordQueue: assign({
+      queue: ({ event }) => (event as { queue: string }).queue,
+    }),
+    forgetQueue: assign({ queue: '' }),
+    recordError: assign({
+      error: ({ event }) => {
+        const { code, message } = event as { code: ErrorCode; message: string };
+        return { code, message };
+      },
+    }),
+  },
+  guards: {
+    /** The server removed our temporary queue while we were away. */
+    temporaryQueueGone: ({ context, event }) =>
+      context.temporary &&
+      context.queue !== '' &&
+      (event as { code?: ErrorCode }).code === 'NOT_FOUND',
+  },
+}).createMachine({
+  id: 'queueConsumer',
+  context: ({ input }) => ({ queue: input.queue, temporary: input.queue === '' }),
+  initial: 'registering',
+  states: {
+    registering: {
+      initial: 'waiting',
+      on: {
+        CLOSE: 'unregistered',
+        FAIL: { target: 'failed', actions: 'recordError' },
+      },
+      states: {
+        /** Offline: nothing sent yet. */
+        waiting: {
+          on: { ONLINE: 'requesting' },
+        },
+        requesting: {
+          entry: 'requestRegister',
+          on: {
+            OFFLINE: 'waiting',
+            REGISTERED: { target: '#queueConsumer.active', actions: 'recordQueue' },
+            REJECTED: { target: '#queueConsumer.failed', actions: 'recordError' },
+            // A late answer is unregistered by the client (a temporary queue has no name yet).
+            CLOSE: '#queueConsumer.unregistered',
+          },
+        },
+      },
+    },
+    active: {
+      on: {
+        OFFLINE: 'offline',
+        CLOSE: { target: 'unregistered', actions: 'requestUnregister' },
+        FAIL: { target: 'failed', actions: 'recordError' },
+      },
+    },
+    /** Registered before, socket lost: the server has detached us. */
+    offline: {
+      on: {
+        ONLINE: 'reregistering',
+        CLOSE: 'unregistered',
+        FAIL: { target: 'failed', actions: 'recordError' },
+      },
+    },
+    reregistering: {
+      entry: 'requestRegister',
+      on: {
+        OFFLINE: 'offline',
+        REGISTERED: { target: 'active', actions: 'recordQueue' },
+        REJECTED: [
+          {
+            guard: 'temporaryQueueGone',
+            target: 'reregistering',
+            reenter: true,
+            actions: 'forgetQueue',
+          },
+          { target: 'failed', actions: 'recordError' },
+        ],
+        CLOSE: { target: 'unregistered', actions: 'requestUnregister' },
+        FAIL: { target: 'failed', actions: 'recordError' },
+      },
+    },
+    unregistered: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+export type QueueConsumerMachine = typeof queueConsumerMachine;
