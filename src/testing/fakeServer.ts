@@ -315,6 +315,13 @@ export class FakeServer {
           complete,
         });
       }
+      // Queues: answers only; tests script deliveries with `connection.send({type: 'qmsg', …})`.
+      case 'qreg':
+        return reply(message.id, { queue: message.queue || `tmp.${++this.#seq}` });
+      case 'qunreg':
+        return reply(message.id, {});
+      case 'qpub':
+        return reply(message.id, { id: message.mid ?? `q${++this.#seq}` });
       case 'presence': {
         const members = this.connections
           .filter((c) => !c.closed && c.rooms.has(message.room))
