@@ -22,6 +22,7 @@ import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { Calls, type Phase } from './calls.js';
 import { epochNow, monotonicNow, realClock } from './clock.js';
 import { Emitter } from './emitter.js';
+import { Transient } from './http/transient.js';
 import { actorOptions, connectionInput, DEFAULTS } from './options.js';
 import { Outbox } from './outbox.js';
 import {
@@ -62,6 +63,7 @@ class StatewireClient implements Client {
   readonly #credentials: Credentials;
   readonly #outbox = new Outbox();
   readonly #calls: Calls;
+  readonly #transient: Transient;
   readonly #rooms: Rooms;
   readonly #queues: Queues;
   readonly #connection: ConnectionActor;
@@ -87,6 +89,15 @@ class StatewireClient implements Client {
       maxBuffered: options.maxBuffered ?? DEFAULTS.maxBuffered,
       wake: () => this.#wake(),
       refreshToken: () => this.#auth.send({ type: 'EXPIRED' }),
+    });
+
+    this.#transient = new Transient({
+      options,
+      credentials: this.#credentials,
+      clock: options.clock ?? realClock,
+      now: epochNow(options.clock),
+      uid: () => this.uid,
+      state: () => this.#state,
     });
 
     this.#registry = createActor(subscriptionsMachine, shared).start();
@@ -212,6 +223,7 @@ class StatewireClient implements Client {
   }
 
   async disconnect(): Promise<void> {
+    this.#transient.stop();
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#stopped(undefined);
       return;
@@ -262,9 +274,9 @@ class StatewireClient implements Client {
     options: { timeoutMs?: number } = {},
   ): Promise<PublishAck> {
     // The message id makes a resend after a reconnect harmless: the server acks it again.
-    const mid = nanoid();
-    const data = await this.#calls.publish({ type: 'pub', room, event, content, mid }, options);
-    return data as PublishAck;
+    const message = { type: 'pub' as const, room, event, content, mid: nanoid() };
+    const viaSocket = () => this.#calls.publish(message, options);
+    return (await this.#transient.route(message, options, viaSocket)) as PublishAck;
   }
 
   send(event: string, content: Json, options: { room?: string } = {}): void {
@@ -274,8 +286,9 @@ class StatewireClient implements Client {
   }
 
   async request<T = Json>(event: string, content: Json, options: CallOptions = {}): Promise<T> {
-    const message = { type: 'req', event, content, room: options.room };
-    return (await this.#calls.request(message, { timeoutMs: options.timeoutMs })) as T;
+    const message = { type: 'req' as const, event, content, room: options.room };
+    const viaSocket = () => this.#calls.request(message, { timeoutMs: options.timeoutMs });
+    return (await this.#transient.route(message, options, viaSocket)) as T;
   }
 
   async ping(): Promise<number> {
@@ -283,8 +296,9 @@ class StatewireClient implements Client {
   }
 
   async history(room: string, options: HistoryOptions = {}): Promise<HistoryPage> {
-    const message = { type: 'hist', room, since: options.since, limit: options.limit };
-    const page = (await this.#calls.request(message)) as HistoryPage & {
+    const message = { type: 'hist' as const, room, since: options.since, limit: options.limit };
+    const viaSocket = () => this.#calls.request(message);
+    const page = (await this.#transient.route(message, {}, viaSocket)) as HistoryPage & {
       messages: Array<Message & { epoch?: string; type?: string }>;
     };
     return {
@@ -300,7 +314,9 @@ class StatewireClient implements Client {
   }
 
   async presence(room: string): Promise<string[]> {
-    const data = (await this.#calls.request({ type: 'presence', room })) as { members: string[] };
+    const message = { type: 'presence' as const, room };
+    const viaSocket = () => this.#calls.request(message);
+    const data = (await this.#transient.route(message, {}, viaSocket)) as { members: string[] };
     return data.members;
   }
 

@@ -1,5 +1,6 @@
 import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { ChallengeSigner, TokenSource } from '../actors/credentials.js';
+import type { FetchFunction } from '../actors/httpFetch.js';
 import type { Transport } from '../actors/transport.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { authMachine } from '../machines/auth.js';
@@ -69,6 +70,8 @@ export interface ClientOptions {
   random?: () => number;
   /** Retries of idempotent HTTP reads (transient calls, SPEC §6). Default 3. */
   maxRetries?: number;
+  /** `fetch` for transient calls over HTTP (SPEC §6). Default: the global `fetch`. */
+  fetch?: FetchFunction;
 }
 
 export interface ClientEvents {
