@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { authMachine } from '../src/machines/auth.js';
 import { connectionMachine } from '../src/machines/connection.js';
+import { queueConsumerMachine } from '../src/machines/queueConsumer.js';
 import { sessionMachine } from '../src/machines/session.js';
 import { subscriptionMachine } from '../src/machines/subscription.js';
 import { toMermaid } from './mermaid.js';
@@ -26,6 +27,13 @@ const MACHINES: Array<{ title: string; file: string; about: string; machine: Any
     file: 'src/machines/subscription.ts',
     about: 'One room subscription: subscribe, wait while offline, resubscribe and recover.',
     machine: subscriptionMachine,
+  },
+  {
+    title: 'Queue consumer',
+    file: 'src/machines/queueConsumer.ts',
+    about:
+      'One queue consumer: register, wait while offline, register again (a vanished temporary queue is replaced).',
+    machine: queueConsumerMachine,
   },
   {
     title: 'Server session',
