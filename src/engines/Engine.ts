@@ -71,6 +71,10 @@ export interface Engine {
   join(room: string, uid: string, memberId: string): Promise<void>;
   leave(room: string, uid: string, memberId: string): Promise<void>;
   members(room: string): Promise<string[]>;
+  /** Records that `uid` signed in, so its personal room stays its own while it is offline. */
+  rememberUid(uid: string): Promise<void>;
+  /** Whether `name` is a uid that has signed in (its room is then nobody else's). */
+  isKnownUid(name: string): Promise<boolean>;
   /** Competing-consumer work queues (SPEC §5). */
   readonly queues: QueueEngine;
 }

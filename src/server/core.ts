@@ -83,18 +83,21 @@ export class BrokerCore {
     }
   }
 
-  /**
-   * Whether `room` is the personal room of another uid: a uid signed in here or present in
-   * its own room anywhere the engine reaches.
-   */
+  /** Whether `room` is the personal room of another uid: one that has ever signed in. */
   isForeignUidRoom(uid: string, room: string): boolean | Promise<boolean> {
     if (room === uid) return false;
     if (this.localUids.has(room)) return true;
-    return this.engine.members(room).then((members) => members.includes(room));
+    return this.engine.isKnownUid(room);
   }
 
-  signedIn(uid: string): void {
+  /** `claim`: a stated or verified uid keeps its room for good; an assigned one needs not. */
+  signedIn(uid: string, claim: boolean): void {
     this.localUids.set(uid, (this.localUids.get(uid) ?? 0) + 1);
+    if (claim) this.rememberUid(uid);
+  }
+
+  rememberUid(uid: string): void {
+    this.engine.rememberUid(uid).catch((error) => this.reportError(error, 'engine rememberUid'));
   }
 
   signedOut(uid: string): void {

@@ -98,7 +98,7 @@ async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
     return refuseAuth(conn, 'UNAUTHORIZED', 'token required');
   }
   conn.signal({ type: 'HELLO', mode: 'none' });
-  return signIn(conn, msg.uid ?? nanoid());
+  return msg.uid === undefined ? signIn(conn, nanoid(), undefined, false) : signIn(conn, msg.uid);
 }
 
 async function signature(conn: Connection, msg: AuthMsg): Promise<void> {
@@ -117,13 +117,18 @@ async function signature(conn: Connection, msg: AuthMsg): Promise<void> {
   return signIn(conn, pending.uid);
 }
 
-async function signIn(conn: Connection, uid: string, expiresAt?: number): Promise<void> {
+async function signIn(
+  conn: Connection,
+  uid: string,
+  expiresAt?: number,
+  claimsUidRoom = true,
+): Promise<void> {
   const { core } = conn;
   const allowed = await core.allowed(uid, 'connect', uid);
   if (!conn.isLive) return;
   if (!allowed) return refuseAuth(conn, 'FORBIDDEN', 'connection refused');
   conn.uid = uid;
-  core.signedIn(uid);
+  core.signedIn(uid, claimsUidRoom);
   // Every session is a member of its own uid room; direct messages wait for the welcome.
   const { membership, ready } = conn.enterRoom(uid);
   membership.hold();

@@ -164,6 +164,20 @@ describe('rooms and publishing', () => {
     expect(await subscribe(bob, 'bob')).toMatchObject({ offset: 0 });
   });
 
+  it('keeps a uid room for its owner while offline; assigned uids claim nothing', async () => {
+    const server = await startServer();
+    const alice = await signIn(server.url, 'alice');
+    alice.ws.close();
+    await alice.closed;
+    const anonymous = await signIn(server.url);
+    const mallory = await signIn(server.url, 'mallory');
+    expect((await mallory.request({ type: 'sub', room: 'alice' })).error.code).toBe('FORBIDDEN');
+    expect((await mallory.request({ type: 'hist', room: 'alice' })).error.code).toBe('FORBIDDEN');
+    anonymous.ws.close();
+    await anonymous.closed;
+    expect(await subscribe(mallory, 'not-a-uid')).toMatchObject({ offset: 0 });
+  });
+
   it('sees uid rooms of users signed in on another server sharing the engine', async () => {
     const engine = memoryEngine();
     const one = await startServer({ engine });

@@ -52,6 +52,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   const logs = new Map<string, RoomLog>();
   const listeners = new Map<string, Set<RoomListener>>();
   const presence = new PresenceBook();
+  const knownUids = new Set<string>();
   const recentIds = new IdWindow<StoredMessage>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
   /** Returns deliveries whose ack timed out; runs while the engine is started. */
@@ -157,6 +158,14 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
 
     async members(room: string) {
       return presence.members(room);
+    },
+
+    async rememberUid(uid: string) {
+      knownUids.add(uid);
+    },
+
+    async isKnownUid(name: string) {
+      return knownUids.has(name);
     },
   };
 }

@@ -56,5 +56,6 @@ export async function identify(core: BrokerCore, req: IncomingMessage): Promise<
   if (!(await core.allowed(uid, 'connect', uid))) {
     throw new StatewireError('FORBIDDEN', 'connection refused');
   }
+  if (limitKey.startsWith('uid:')) core.rememberUid(uid);
   return { uid, limitKey };
 }
