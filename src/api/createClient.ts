@@ -328,12 +328,22 @@ class StatewireClient implements Client {
     return this.#queues.unregister(queue);
   }
 
-  queueMessage(queue: string, data: Json, options?: QueueMessageOptions): Promise<QueueMessageAck> {
+  async queueMessage(
+    queue: string,
+    data: Json,
+    options?: QueueMessageOptions,
+  ): Promise<QueueMessageAck> {
+    if (this.#transient.active) {
+      return (await this.#transient.queueMessage(queue, data, options)) as QueueMessageAck;
+    }
     return this.#queues.message(queue, data, options);
   }
 
   async rpc<T = Json>(queue: string, data: Json, options?: RpcOptions): Promise<T> {
-    return (await this.#queues.rpc(queue, data, options)) as T;
+    const reply = this.#transient.active
+      ? this.#transient.rpc(queue, data, options)
+      : this.#queues.rpc(queue, data, options);
+    return (await reply) as T;
   }
 
   setToken(token: TokenSource): void {

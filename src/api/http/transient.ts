@@ -5,6 +5,7 @@ import type { ConnectionStateName } from '../../machines/connection.js';
 import type { HistMsg, Json, PresenceMsg, PubMsg, QpubMsg, ReqMsg } from '../../protocol/frames.js';
 import type { Clock } from '../clock.js';
 import { DEFAULTS } from '../options.js';
+import type { QueueMessageOptions, RpcOptions } from '../queues.js';
 import { type HttpCall, HttpCaller } from './httpCaller.js';
 
 type Unsent<T> = Omit<T, 'id'>;
@@ -159,6 +160,18 @@ export class Transient {
     const { unwrap, ...call } = httpCallOf(message, timeoutMs);
     const answer = await this.#caller.call(call);
     return unwrap ? (answer as { data?: unknown } | undefined)?.data : answer;
+  }
+
+  /** `POST /v1/queue`; resolves with `{id}` as the socket's ack does. */
+  queueMessage(queue: string, data: Json, options: QueueMessageOptions = {}): Promise<unknown> {
+    const { replyTo, correlationId, expiresInMs, timeoutMs } = options;
+    const message = { type: 'qpub' as const, queue, data: data ?? null, replyTo, correlationId };
+    return this.call({ ...message, expiresInMs }, { timeoutMs });
+  }
+
+  /** `POST /v1/rpc`: the server waits for the reply (TIMEOUT after `timeoutMs`). */
+  rpc(queue: string, data: Json, options: RpcOptions = {}): Promise<unknown> {
+    return this.call({ type: 'rpc', queue, data: data ?? null, timeoutMs: options.timeoutMs });
   }
 
   /** Rejects the calls under way with DISCONNECTED. */
