@@ -13,3 +13,4 @@ export type { ActorSnapshotJson, ClientSnapshot } from './snapshot.js';
 export type { PresenceEvent, RecoveryInfo, SubscriptionEvents } from './subscription.js';
 export { Subscription } from './subscription.js';
 export type * from './types.js';
+export { withClient } from './withClient.js';
