@@ -151,7 +151,8 @@ export class Queues {
   constructor(private readonly deps: QueuesDeps) {
     this.#logic = queueConsumerMachine.provide({
       actions: {
-        requestRegister: ({ self }) => this.#requestRegister(this.#byActor.get(self.id)),
+        requestRegister: ({ self, context }) =>
+          this.#requestRegister(this.#byActor.get(self.id), context.queue),
         requestUnregister: ({ self }) => this.#requestUnregister(this.#byActor.get(self.id)),
       },
     });
@@ -305,10 +306,9 @@ export class Queues {
   }
 
   /** Action of the consumer machine: `qreg` with the current name ('' for a new temporary queue). */
-  #requestRegister(record: ConsumerRecord | undefined): void {
+  #requestRegister(record: ConsumerRecord | undefined, queue: string): void {
     if (!record) return;
     const request = ++record.request;
-    const queue = record.actor.getSnapshot().context.queue;
     this.deps.calls.control({ type: 'qreg', queue }, (error, data) => {
       if (record.request !== request) return;
       if (record.finished) {

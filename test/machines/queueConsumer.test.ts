@@ -38,7 +38,11 @@ describe('queue consumer machine', () => {
     const taken = new Set<string>();
     // A temporary queue reaches the NOT_FOUND branch; a named one the plain refusal.
     for (const queue of ['', 'jobs']) {
-      const paths = edgePaths(queueConsumerMachine, { events: EVENTS, input: { queue }, serialize });
+      const paths = edgePaths(queueConsumerMachine, {
+        events: EVENTS,
+        input: { queue },
+        serialize,
+      });
       for (const path of paths) {
         const { actor } = start(queue, transitionRecorder(taken));
         for (const { event, expected } of path.steps) {
