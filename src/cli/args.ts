@@ -21,6 +21,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec> = {
   pub: CLIENT_OPTIONS,
   sub: { ...CLIENT_OPTIONS, count: { type: 'string' } },
   request: CLIENT_OPTIONS,
+  rpc: { ...CLIENT_OPTIONS, timeout: { type: 'string' } },
   bench: { messages: { type: 'string' } },
 };
 
@@ -30,6 +31,7 @@ export const COMMAND_ARITY: Record<string, string[]> = {
   pub: ['room', 'event', 'json'],
   sub: ['room'],
   request: ['event', 'json'],
+  rpc: ['queue', 'json'],
   bench: [],
 };
 

@@ -3,7 +3,7 @@ import type { Client, ClientEvents, ClientOptions } from '../api/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { type CommandLine, intOption, jsonArgument } from './args.js';
 import { type Output, untilInterrupted } from './output.js';
-import { DEFAULT_URL } from './usage.js';
+import { DEFAULT_RPC_TIMEOUT_MS, DEFAULT_URL } from './usage.js';
 
 function clientFor(line: CommandLine): Client {
   const options: ClientOptions = {
@@ -15,11 +15,10 @@ function clientFor(line: CommandLine): Client {
   return createClient(options);
 }
 
-/** Runs `work` on a signed-in client and always disconnects. */
-async function withConnected<T>(line: CommandLine, work: (client: Client) => Promise<T>) {
+/** A short-lived client: calls go over HTTP (no socket is opened); always disconnected. */
+async function transient<T>(line: CommandLine, work: (client: Client) => Promise<T>): Promise<T> {
   const client = clientFor(line);
   try {
-    await client.connect();
     return await work(client);
   } finally {
     await client.disconnect();
@@ -30,18 +29,24 @@ async function withConnected<T>(line: CommandLine, work: (client: Client) => Pro
 export async function pub(line: CommandLine, io: Output): Promise<void> {
   const { room, event } = line.args;
   const content = jsonArgument(line.args.json);
-  const ack = await withConnected(line, async (client) => {
-    // Over a socket a client publishes only into rooms it is in: join for this one message.
-    await client.subscribe(room).ready();
-    return client.publish(room, event, content);
-  });
+  const ack = await transient(line, (client) => client.publish(room, event, content));
   io.out(JSON.stringify(ack));
 }
 
 /** `statewire request <event> <json>`: prints the handler's reply. */
 export async function request(line: CommandLine, io: Output): Promise<void> {
   const content = jsonArgument(line.args.json);
-  const reply = await withConnected(line, (client) => client.request(line.args.event, content));
+  const reply = await transient(line, (client) => client.request(line.args.event, content));
+  io.out(JSON.stringify(reply ?? null));
+}
+
+/** `statewire rpc <queue> <json>`: prints the reply of the queue's consumer. */
+export async function rpc(line: CommandLine, io: Output): Promise<void> {
+  const content = jsonArgument(line.args.json);
+  const timeoutMs = intOption(line.options, 'timeout', DEFAULT_RPC_TIMEOUT_MS, 1);
+  const reply = await transient(line, (client) =>
+    client.rpc(line.args.queue, content, { timeoutMs }),
+  );
   io.out(JSON.stringify(reply ?? null));
 }
 

@@ -1,6 +1,6 @@
 import { type CommandLine, parseCommandLine } from './args.js';
 import { bench } from './bench.js';
-import { pub, request, sub } from './clientCommands.js';
+import { pub, request, rpc, sub } from './clientCommands.js';
 import { type Output, processOutput } from './output.js';
 import { serve } from './serve.js';
 import { USAGE, UsageError } from './usage.js';
@@ -10,6 +10,7 @@ const COMMANDS: Record<string, (line: CommandLine, io: Output) => Promise<void>>
   pub,
   sub,
   request,
+  rpc,
   bench,
 };
 

@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Output } from '../../src/cli/output.js';
 import { runCli } from '../../src/cli/run.js';
+import { createClient } from '../../src/index.js';
 import { createServer, jwtAuth, type Server } from '../../src/server/index.js';
 import { type Running, run, stop } from './processes.js';
 
@@ -150,6 +151,19 @@ describe('statewire CLI commands', () => {
     const { io, out } = captured();
     expect(await runCli(['request', 'add', '[1,2,3]', '--url', server.url], io)).toBe(0);
     expect(out).toEqual(['6']);
+  });
+
+  it('rpc prints the reply of a queue consumer', async () => {
+    const server = await startServer();
+    const worker = createClient({ url: server.url, uid: 'worker' });
+    try {
+      await worker.registerQueue('double', ({ data }) => (data as number) * 2);
+      const { io, out } = captured();
+      expect(await runCli(['rpc', 'double', '21', '--url', server.url], io)).toBe(0);
+      expect(out).toEqual(['42']);
+    } finally {
+      await worker.disconnect();
+    }
   });
 
   it('bench pushes messages through an embedded server and reports the rate', async () => {
