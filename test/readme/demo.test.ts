@@ -17,7 +17,6 @@ describe('npm run demo', () => {
       /reader {2}connected/,
       /reader {2}signed in as "reader"/,
       /reader {2}← #1 headline .* from writer/,
-      /writer {2}published #1 and left/,
       /reader {2}disconnected: server shutting down \(1001\), will reconnect/,
       /reader {2}connecting again \(retry 1\)/,
       /reader {2}← #2 headline/,
@@ -27,6 +26,9 @@ describe('npm run demo', () => {
       /reader {2}disconnected: client disconnect$/,
       /server {2}closed; demo done/,
     ];
+    // The transient writer's acks race with the deliveries: checked apart from the order.
+    expect(output).toMatch(/writer {2}published #1 over HTTP \(no socket, state "idle"\)/);
+    expect(output).toMatch(/writer {2}published #4 over HTTP/);
     let from = 0;
     for (const pattern of story) {
       const index = demo.stdout.findIndex((line, i) => i >= from && pattern.test(line));
