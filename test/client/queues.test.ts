@@ -239,6 +239,24 @@ describe('queue consumers (SimulatedClock, in-memory transport)', () => {
     await client.unregisterQueue('unknown');
   });
 
+  it('unregistered while its qreg is on the way: the late answer is unregistered', async () => {
+    const { client, server } = createTestClient();
+    await client.connect();
+    const connection = server.last!;
+    const held: Array<() => void> = [];
+    server.intercept('qreg', (message) => {
+      held.push(() => connection.send({ type: 'res', id: message.id, data: { queue: 'jobs' } }));
+      return true;
+    });
+    const registered = client.registerQueue('jobs', () => undefined);
+    await connection.next('qreg');
+    await client.unregisterQueue('jobs');
+    await expect(registered).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(client.snapshot().consumers).toEqual({});
+    held[0]();
+    expect(await connection.next('qunreg')).toMatchObject({ queue: 'jobs' });
+  });
+
   it('refusals: a second consumer of one queue (BAD_REQUEST), FORBIDDEN from the server', async () => {
     const { client, server } = createTestClient();
     await client.registerQueue('jobs', () => undefined);
