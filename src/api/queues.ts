@@ -33,7 +33,8 @@ export interface QueueDelivery {
 /**
  * Handles one delivery. Its return value (or resolved value) is the reply when the message has
  * a `replyTo`; then the delivery is acked. A throw or a rejection hands the message back for
- * another attempt; on the last attempt the client emits `deadLetter` instead.
+ * another attempt; on the last attempt the client emits `deadLetter` instead. A reply the
+ * server refuses (e.g. the caller's reply queue is gone) is reported on the `error` event.
  */
 export type QueueHandler = (delivery: QueueDelivery) => unknown;
 
