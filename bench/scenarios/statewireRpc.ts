@@ -1,0 +1,29 @@
+import { createClient } from '../../src/index.js';
+import { startBroker } from '../lib/child.js';
+import { pinToCore } from '../lib/pin.js';
+import { CONTENT_64B } from '../lib/rawPeer.js';
+import { percentile, round } from '../lib/stats.js';
+
+/** Sequential `client.rpc` through a queue consumer in another client, pinned to core 0. */
+export async function statewireRpc(options: { calls: number }) {
+  const broker = await startBroker('statewire.ts');
+  const unpinBroker = pinToCore(0, broker.child.pid);
+  const unpinSelf = pinToCore(0);
+  const url = `ws://127.0.0.1:${broker.port}`;
+  const requester = createClient({ url, lazy: false });
+  const responder = createClient({ url, lazy: false });
+  await Promise.all([requester.connect(), responder.connect()]);
+  await responder.registerQueue('echo', (delivery) => delivery.data);
+  await requester.rpc('echo', CONTENT_64B); // warms the reply queue up
+  const samples: number[] = [];
+  for (let i = 0; i < options.calls; i++) {
+    const started = performance.now();
+    await requester.rpc('echo', CONTENT_64B);
+    samples.push(performance.now() - started);
+  }
+  await Promise.all([requester.disconnect(), responder.disconnect()]);
+  unpinSelf();
+  unpinBroker();
+  await broker.stop();
+  return { p50Ms: round(percentile(samples, 50), 4), p99Ms: round(percentile(samples, 99), 4) };
+}
