@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     server: 'src/server/index.ts',
     testing: 'src/testing/index.ts',
+    link: 'src/link/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

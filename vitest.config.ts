@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^statewire\/server$/, replacement: source('server/index.ts') },
       { find: /^statewire\/testing$/, replacement: source('testing/index.ts') },
+      { find: /^statewire\/link$/, replacement: source('link/index.ts') },
       { find: /^statewire$/, replacement: source('index.ts') },
     ],
   },
