@@ -45,11 +45,16 @@ describe('statewire CLI processes', () => {
     const subscriber = cli('sub', 'lobby', '--count', '2', '--url', url);
     await subscriber.line(/^subscribed to lobby$/, 'stderr');
 
-    const first = cli('pub', 'lobby', 'chat', '{"text":"hi"}', '--url', url, '--uid', 'alice');
-    expect(await first.exit).toEqual({ code: 0, signal: null });
-    expect(JSON.parse(first.stdout[0] ?? '')).toMatchObject({ offset: 1 });
-    const second = cli('pub', 'lobby', 'chat', '"bye"', '--url', url, '--uid', 'bob');
-    expect((await second.exit).code).toBe(0);
+    const pub = cli('pub', 'lobby', 'chat', '{"text":"hi"}', '--url', url, '--uid', 'alice');
+    expect(await pub.exit).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(pub.stdout[0] ?? '')).toMatchObject({ offset: 1 });
+    // Any HTTP client can publish too (docs/protocol.md §16).
+    const response = await fetch(`${url.replace('ws:', 'http:')}/v1/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-statewire-uid': 'bob' },
+      body: JSON.stringify({ room: 'lobby', event: 'chat', content: 'bye' }),
+    });
+    expect(response.status).toBe(200);
 
     expect(await subscriber.exit).toEqual({ code: 0, signal: null });
     expect(subscriber.stdout.filter(Boolean).map((line) => JSON.parse(line))).toEqual([
@@ -68,22 +73,12 @@ describe('statewire CLI processes', () => {
     expect(server.stderr).toContain('shutting down');
   });
 
-  it('bad usage exits 2 with the usage on stderr; a failed call exits 1 with "CODE: message"', async () => {
-    const bad = cli('pub', 'lobby');
+  it('the bin script runs the CLI from a checkout; bad usage exits 2 with the usage', async () => {
+    const bad = run(['bin/statewire.mjs', 'pub', 'lobby'], { tsx: false });
+    running.push(bad);
     expect((await bad.exit).code).toBe(2);
+    expect(bad.stdout).toEqual([]);
     expect(bad.stderr.join('\n')).toMatch(/pub takes <room> <event> <json>[\s\S]*Usage: statewire/);
-
-    const server = await startServer();
-    const failed = cli('request', 'nobody-handles-this', '1', '--url', server.url);
-    expect((await failed.exit).code).toBe(1);
-    expect(failed.stderr).toContain('NOT_FOUND: no handler for event "nobody-handles-this"');
-  });
-
-  it('the bin script runs the CLI from a checkout', async () => {
-    const help = run(['bin/statewire.mjs', '--help'], { tsx: false });
-    running.push(help);
-    expect((await help.exit).code).toBe(0);
-    expect(help.stdout[0]).toBe('Usage: statewire <command> [arguments] [options]');
   });
 });
 
@@ -145,12 +140,18 @@ describe('statewire CLI commands', () => {
     expect(err.at(-1)).toMatch(/^UNAVAILABLE: /);
   });
 
-  it('request prints the reply of the server handler', async () => {
+  it('request prints the reply of the server handler; without one it is NOT_FOUND (1)', async () => {
     const server = await startServer();
     server.on('add', (content) => (content as number[]).reduce((a, b) => a + b, 0));
     const { io, out } = captured();
     expect(await runCli(['request', 'add', '[1,2,3]', '--url', server.url], io)).toBe(0);
     expect(out).toEqual(['6']);
+
+    const failed = captured();
+    expect(
+      await runCli(['request', 'nobody-handles-this', '1', '--url', server.url], failed.io),
+    ).toBe(1);
+    expect(failed.err).toEqual(['NOT_FOUND: no handler for event "nobody-handles-this"']);
   });
 
   it('rpc prints the reply of a queue consumer', async () => {
