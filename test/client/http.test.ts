@@ -372,6 +372,14 @@ describe('transient calls over HTTP (scripted fetch, SimulatedClock)', () => {
     expect(http.calls).toHaveLength(2);
   });
 
+  it('disconnect() does not wait for a token function under way', async () => {
+    const { client, http } = setup({ token: () => new Promise<string>(() => undefined) });
+    const answer = client.request('e', 1);
+    await client.disconnect();
+    await expect(answer).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(http.calls).toHaveLength(0);
+  });
+
   it('a token function that throws rejects the call with its error', async () => {
     const { client, http } = setup({
       token: () => {

@@ -127,8 +127,14 @@ export class HttpCaller {
       .finally(() => {
         this.#refreshing = undefined;
       });
-    await this.#refreshing;
-    if (running.error) throw running.error;
+    const refreshing = this.#refreshing;
+    // stop() does not wait for the token function.
+    await new Promise<void>((resolve, reject) => {
+      running.cancel = () => reject(running.error);
+      refreshing.then(resolve, reject);
+    }).finally(() => {
+      running.cancel = undefined;
+    });
   }
 
   #headers(call: HttpCall, token: string | undefined): Record<string, string> {
