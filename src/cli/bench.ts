@@ -7,7 +7,7 @@ const IN_FLIGHT = 32;
 
 /**
  * `statewire bench`: publish → subscriber throughput through an embedded server on loopback,
- * all in this process. The benchmark suite against raw ws and other brokers is `npm run bench`.
+ * all in this process. The benchmarks against raw ws (SPEC §10) are `npm run bench`.
  */
 export async function bench(line: CommandLine, io: Output): Promise<void> {
   const total = intOption(line.options, 'messages', 20_000, 1);

@@ -15,7 +15,7 @@ Commands:
   sub <room>                  print every message of a room as one JSON line
   request <event> <json>      call a server handler and print its reply
   rpc <queue> <json>          send to a queue and print its consumer's reply
-  bench                       quick publish/subscribe throughput check on loopback
+  bench                       quick publish → subscriber rate (full suite: npm run bench)
 
 serve options:
   --port <n>              port (default ${DEFAULT_PORT}; 0 = any free port)
