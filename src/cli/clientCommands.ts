@@ -1,42 +1,35 @@
 import { createClient } from '../api/createClient.js';
-import type { Client, ClientEvents, ClientOptions } from '../api/types.js';
+import type { ClientEvents, ClientOptions } from '../api/types.js';
+import { withClient } from '../api/withClient.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { type CommandLine, intOption, jsonArgument } from './args.js';
 import { type Output, untilInterrupted } from './output.js';
 import { DEFAULT_RPC_TIMEOUT_MS, DEFAULT_URL } from './usage.js';
 
-function clientFor(line: CommandLine): Client {
+function optionsFor(line: CommandLine): ClientOptions {
   const options: ClientOptions = {
     url: line.options.url ?? process.env.STATEWIRE_URL ?? DEFAULT_URL,
   };
   const token = line.options.token ?? process.env.STATEWIRE_TOKEN;
   if (token) options.token = token;
   if (line.options.uid !== undefined) options.uid = line.options.uid;
-  return createClient(options);
-}
-
-/** A short-lived client: calls go over HTTP (no socket is opened); always disconnected. */
-async function transient<T>(line: CommandLine, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = clientFor(line);
-  try {
-    return await work(client);
-  } finally {
-    await client.disconnect();
-  }
+  return options;
 }
 
 /** `statewire pub <room> <event> <json>`: prints the ack `{offset, epoch, id}`. */
 export async function pub(line: CommandLine, io: Output): Promise<void> {
   const { room, event } = line.args;
   const content = jsonArgument(line.args.json);
-  const ack = await transient(line, (client) => client.publish(room, event, content));
+  const ack = await withClient(optionsFor(line), (client) => client.publish(room, event, content));
   io.out(JSON.stringify(ack));
 }
 
 /** `statewire request <event> <json>`: prints the handler's reply. */
 export async function request(line: CommandLine, io: Output): Promise<void> {
   const content = jsonArgument(line.args.json);
-  const reply = await transient(line, (client) => client.request(line.args.event, content));
+  const reply = await withClient(optionsFor(line), (client) =>
+    client.request(line.args.event, content),
+  );
   io.out(JSON.stringify(reply ?? null));
 }
 
@@ -44,7 +37,7 @@ export async function request(line: CommandLine, io: Output): Promise<void> {
 export async function rpc(line: CommandLine, io: Output): Promise<void> {
   const content = jsonArgument(line.args.json);
   const timeoutMs = intOption(line.options, 'timeout', DEFAULT_RPC_TIMEOUT_MS, 1);
-  const reply = await transient(line, (client) =>
+  const reply = await withClient(optionsFor(line), (client) =>
     client.rpc(line.args.queue, content, { timeoutMs }),
   );
   io.out(JSON.stringify(reply ?? null));
@@ -65,7 +58,7 @@ export async function sub(line: CommandLine, io: Output): Promise<void> {
     line.options.count === undefined
       ? Number.POSITIVE_INFINITY
       : intOption(line.options, 'count', 0, 1);
-  const client = clientFor(line);
+  const client = createClient(optionsFor(line));
   let lastError: StatewireError | undefined;
   client.on('signedIn', ({ uid }) => io.err(`signed in as ${uid}`));
   client.on('disconnected', (event) => io.err(describeDisconnect(event)));
