@@ -3,7 +3,7 @@
  * restart and recovers what it missed, and transient clients that publish and leave. Every
  * lifecycle event is printed as it happens; the script ends by itself.
  */
-import { type Client, createClient, type Json, type Subscription } from 'statewire';
+import { type Client, createClient, type Json, type Subscription, withClient } from 'statewire';
 import { createServer } from 'statewire/server';
 
 const started = performance.now();
@@ -45,13 +45,10 @@ function watch(subscription: Subscription): void {
 
 /** A short-lived program: one publish over HTTP (no socket is opened), then gone. */
 async function publishOnce(url: string, content: Json): Promise<void> {
-  const writer = createClient({ url, uid: 'writer' });
-  try {
+  await withClient({ url, uid: 'writer' }, async (writer) => {
     const { offset } = await writer.publish('news', 'headline', content);
     log('writer', `published #${offset} over HTTP (no socket, state "${writer.state}")`);
-  } finally {
-    await writer.disconnect();
-  }
+  });
 }
 
 function next<T>(subscribe: (resolve: (value: T) => void) => () => void): Promise<T> {
