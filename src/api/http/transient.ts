@@ -105,7 +105,7 @@ function httpCallOf(message: TransientMessage, timeoutMs: number): HttpCall & { 
     }
     case 'rpc': {
       // The server waits as long as the client does: a missing reply comes back as TIMEOUT.
-      const wait = message.timeoutMs ?? timeoutMs;
+      const wait = Math.ceil(message.timeoutMs ?? timeoutMs);
       const body = { queue: message.queue, data: message.data, timeoutMs: wait };
       return { method: 'POST', endpoint: 'rpc', body, timeoutMs: wait, unwrap: true };
     }
