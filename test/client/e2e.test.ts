@@ -11,26 +11,9 @@ import {
 } from '../../src/index.js';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
 import { nextEvent } from '../../src/testing/index.js';
+import { client, onCleanup, startServer } from './e2eHelpers.js';
 
 /* End to end over real `ws` against the real server on port 0. Every wait is on an event. */
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startServer(options: ServerOptions = {}): Promise<Server> {
-  const server = createServer({ port: 0, ...options });
-  await server.start();
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function client(options: ClientOptions): Client {
-  const created = createClient({ reconnect: { minDelayMs: 10, maxDelayMs: 50 }, ...options });
-  cleanups.push(() => created.disconnect());
-  return created;
-}
 
 /** Records a subscription's messages; `until(offset)` also sees those already received. */
 function collect(sub: Subscription) {

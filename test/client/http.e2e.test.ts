@@ -10,20 +10,9 @@ import {
   withClient,
 } from '../../src/index.js';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
+import { onCleanup, startServer } from './e2eHelpers.js';
 
 /* Transient use over real HTTP against the real server on port 0. Every wait is on an event. */
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startServer(options: ServerOptions = {}): Promise<Server> {
-  const server = createServer({ port: 0, ...options });
-  await server.start();
-  cleanups.push(() => server.close());
-  return server;
-}
 
 /** The WebSocket transport, counting the sockets the client opens. */
 function countingTransport() {
@@ -42,13 +31,13 @@ function countingTransport() {
 function transientClient(options: ClientOptions) {
   const { transport, counter } = countingTransport();
   const client = createClient({ transport, ...options });
-  cleanups.push(() => client.disconnect());
+  onCleanup(() => client.disconnect());
   return { client, sockets: counter };
 }
 
 function liveClient(options: ClientOptions): Client {
   const client = createClient(options);
-  cleanups.push(() => client.disconnect());
+  onCleanup(() => client.disconnect());
   return client;
 }
 
@@ -80,7 +69,7 @@ async function droppingProxy(port: number, drop: number) {
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const address = proxy.address() as { port: number };
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -163,7 +152,7 @@ describe('transient use over HTTP (real server)', () => {
     const held = new Promise<null>((resolve) => {
       release = () => resolve(null);
     });
-    cleanups.push(() => release());
+    onCleanup(() => release());
     let called!: () => void;
     const handlerCalled = new Promise<void>((resolve) => {
       called = resolve;

@@ -17,27 +17,10 @@ import {
   type ServerOptions,
 } from '../../src/server/index.js';
 import { nextEvent } from '../../src/testing/index.js';
+import { client, onCleanup, startServer } from './e2eHelpers.js';
 
 /* Queues and rpc end to end: clients over real `ws` against the real server on port 0.
  * Every wait is on an event (a handler call, a client event, a promise). */
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startServer(options: ServerOptions = {}): Promise<Server> {
-  const server = createServer({ port: 0, ...options });
-  await server.start();
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function client(options: ClientOptions): Client {
-  const created = createClient({ reconnect: { minDelayMs: 10, maxDelayMs: 50 }, ...options });
-  cleanups.push(() => created.disconnect());
-  return created;
-}
 
 /** The WebSocket transport, keeping its sockets so a test can cut one. */
 function cuttable(): Transport & { sockets: TransportSocket[] } {

@@ -1,0 +1,30 @@
+import { afterEach } from 'vitest';
+import { type Client, type ClientOptions, createClient } from '../../src/index.js';
+import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
+
+/* Shared set-up of the end-to-end client tests: everything made is torn down after each test. */
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Runs `cleanup` after the current test, in reverse order of registration. */
+export function onCleanup(cleanup: () => Promise<unknown> | unknown): void {
+  cleanups.push(cleanup);
+}
+
+/** The real server on a free port. */
+export async function startServer(options: ServerOptions = {}): Promise<Server> {
+  const server = createServer({ port: 0, ...options });
+  await server.start();
+  onCleanup(() => server.close());
+  return server;
+}
+
+/** A client with a short backoff, disconnected after the test. */
+export function client(options: ClientOptions): Client {
+  const created = createClient({ reconnect: { minDelayMs: 10, maxDelayMs: 50 }, ...options });
+  onCleanup(() => created.disconnect());
+  return created;
+}
