@@ -6,6 +6,7 @@ export default defineConfig({
     server: 'src/server/index.ts',
     testing: 'src/testing/index.ts',
     link: 'src/link/index.ts',
+    cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

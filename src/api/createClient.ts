@@ -100,7 +100,7 @@ class StatewireClient implements Client {
       state: () => this.#state,
     });
 
-    this.#registry = createActor(subscriptionsMachine, shared).start();
+    this.#registry = createActor(subscriptionsMachine, { ...shared, id: 'subscriptions' }).start();
     this.#queues = new Queues({
       calls: this.#calls,
       outbox: this.#outbox,
@@ -169,6 +169,7 @@ class StatewireClient implements Client {
 
     this.#connection = createActor(logic, {
       ...shared,
+      id: 'connection',
       input: connectionInput(options, this.#credentials),
     });
     this.#connection.on('error', ({ code, message, recoverable }) =>
