@@ -32,6 +32,7 @@ export function barChart(groups: Array<{ title: string; bars: Bar[] }>): string 
   }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" font-family="sans-serif" font-size="13">`,
+    `<title>statewire next to raw ws (npm run bench)</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     ...parts,
     '</svg>',

@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Client,
   type ClientEvents,
-  type ClientOptions,
-  createClient,
   type Message,
   type Subscription,
   type Transport,
   webSocketTransport,
 } from '../../src/index.js';
-import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
 import { nextEvent } from '../../src/testing/index.js';
-import { client, onCleanup, startServer } from './e2eHelpers.js';
+import { client, startServer } from './e2eHelpers.js';
 
 /* End to end over real `ws` against the real server on port 0. Every wait is on an event. */
 

@@ -1,5 +1,5 @@
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Client,
   type ClientOptions,
@@ -9,7 +9,6 @@ import {
   webSocketTransport,
   withClient,
 } from '../../src/index.js';
-import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
 import { onCleanup, startServer } from './e2eHelpers.js';
 
 /* Transient use over real HTTP against the real server on port 0. Every wait is on an event. */

@@ -1,23 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import {
   type Client,
-  type ClientOptions,
-  createClient,
   type QueueDelivery,
   type Transport,
   type TransportSocket,
   webSocketTransport,
 } from '../../src/index.js';
-import {
-  createServer,
-  type DeadLetter,
-  memoryEngine,
-  type Server,
-  type ServerOptions,
-} from '../../src/server/index.js';
+import { type DeadLetter, memoryEngine } from '../../src/server/index.js';
 import { nextEvent } from '../../src/testing/index.js';
-import { client, onCleanup, startServer } from './e2eHelpers.js';
+import { client, startServer } from './e2eHelpers.js';
 
 /* Queues and rpc end to end: clients over real `ws` against the real server on port 0.
  * Every wait is on an event (a handler call, a client event, a promise). */
