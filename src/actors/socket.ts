@@ -1,6 +1,6 @@
 import { fromCallback } from 'xstate';
 import type { SocketEvent } from '../machines/connection.js';
-import { decodeFrame } from '../protocol/codec.js';
+import { decodeFrame, isMessageShaped } from '../protocol/codec.js';
 import type { ServerMessage } from '../protocol/frames.js';
 import type { Transport, TransportSocket } from './transport.js';
 
@@ -72,6 +72,10 @@ export function createSocketLogic(deps: SocketDeps) {
         }
         for (const raw of messages) {
           if (ended) return;
+          if (!isMessageShaped(raw)) {
+            deps.onInvalidFrame(new Error(`not a message: ${JSON.stringify(raw)}`));
+            continue;
+          }
           const message = raw as ServerMessage;
           const event = lifecycleEvent(message);
           if (event) sendBack(event);

@@ -5,7 +5,10 @@ export function encodeFrame(messages: object | readonly object[]): string {
   return JSON.stringify(messages);
 }
 
-/** Splits a text frame into its messages; throws BAD_REQUEST for anything but objects. */
+/**
+ * Splits a text frame into its items; throws BAD_REQUEST for invalid JSON or an empty batch.
+ * Items are not checked here: the receiver answers each bad one on its own (`isMessageShaped`).
+ */
 export function decodeFrame(text: string): unknown[] {
   let parsed: unknown;
   try {
@@ -16,4 +19,14 @@ export function decodeFrame(text: string): unknown[] {
   const messages = Array.isArray(parsed) ? parsed : [parsed];
   if (messages.length === 0) throw new StatewireError('BAD_REQUEST', 'empty batch');
   return messages;
+}
+
+/** Whether a decoded item can be a message at all: an object with a string `type`. */
+export function isMessageShaped(item: unknown): item is { type: string } {
+  return (
+    typeof item === 'object' &&
+    item !== null &&
+    !Array.isArray(item) &&
+    typeof (item as { type?: unknown }).type === 'string'
+  );
 }
