@@ -52,6 +52,8 @@ export interface CallsDeps {
   wake(): void;
   /** A call was answered TOKEN_EXPIRED: refresh, then `onTokenRefreshed`. */
   refreshToken(): void;
+  /** A buffered fire-and-forget `send` could not go out (it has no promise to reject). */
+  reportSendFailure(error: StatewireError): void;
 }
 
 const noop = () => undefined;
@@ -159,7 +161,11 @@ export class Calls {
 
   #send(call: Call): void {
     if (call.kind === 'send') {
-      this.deps.outbox.send(call.message);
+      try {
+        this.deps.outbox.send(call.message);
+      } catch (error) {
+        this.deps.reportSendFailure(error as StatewireError);
+      }
       return;
     }
     const id = ++this.#seq;

@@ -89,6 +89,8 @@ class StatewireClient implements Client {
       maxBuffered: options.maxBuffered ?? DEFAULTS.maxBuffered,
       wake: () => this.#wake(),
       refreshToken: () => this.#auth.send({ type: 'EXPIRED' }),
+      reportSendFailure: ({ code, message, recoverable }) =>
+        this.#emitter.emit('error', { code, message, recoverable }),
     });
 
     this.#transient = new Transient({

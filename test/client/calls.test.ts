@@ -161,6 +161,21 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
     expect((await client.publish('room', 'e', 'small')).offset).toBe(1);
   });
 
+  it('an oversize send made offline is reported on error; the rest of the buffer goes out', async () => {
+    const { client } = createTestClient({ server: { maxPayload: 1000 } });
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const ready = client.subscribe('room').ready();
+    client.send('big', 'x'.repeat(2000));
+    const publish = client.publish('room', 'e', 'small');
+    await client.connect();
+    await ready;
+    expect((await publish).offset).toBe(1);
+    expect(errors).toEqual([
+      { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String), recoverable: expect.any(Boolean) },
+    ]);
+  });
+
   it('large bursts are split into frames under maxPayload', async () => {
     const { client, server } = createTestClient({ server: { maxPayload: 3000 } });
     await client.subscribe('room').ready();
