@@ -19,7 +19,10 @@ export interface ConnectionInput {
   uid?: string;
   auth: AuthInput;
   reconnect: ReconnectPolicy | false;
-  /** `undefined`: ping at the server's `heartbeatMs`; `false`: no heartbeat. */
+  /**
+   * `undefined`: ping at the server's `heartbeatMs` (none when the server's is 0: heartbeat
+   * off); `false`: no heartbeat.
+   */
   heartbeat?: HeartbeatPolicy | false;
   timeoutMs: number;
   waitOnFirstConnect: boolean;
@@ -213,7 +216,8 @@ export const connectionMachine = setup({
     attemptsExhausted: ({ context }) =>
       context.reconnect !== false && context.attempt >= context.reconnect.maxAttempts,
     isTokenExpired: ({ event }) => (event as { code?: string }).code === 'TOKEN_EXPIRED',
-    heartbeatEnabled: ({ context }) => context.heartbeat !== false,
+    heartbeatEnabled: ({ context }) =>
+      context.heartbeat !== false && heartbeatOf(context).intervalMs > 0,
   },
   delays: {
     backoff: ({ context }) =>

@@ -6,7 +6,7 @@ import {
   type Transport,
   webSocketTransport,
 } from '../../src/index.js';
-import { nextEvent } from '../../src/testing/index.js';
+import { nextEvent, SimulatedClock } from '../../src/testing/index.js';
 import { client, startServer } from './e2eHelpers.js';
 
 /* End to end over real `ws` against the real server on port 0. Every wait is on an event. */
@@ -365,6 +365,20 @@ describe('client ↔ server end to end', () => {
     expect(challenges).toHaveLength(2);
     expect(challenges[0]).toMatch(/^hello frank\./);
     expect(challenges[1]).not.toBe(challenges[0]);
+  });
+
+  it('server heartbeatMs 0 (off): the client sends no heartbeat and stays signed in', async () => {
+    const server = await startServer({ heartbeatMs: 0 });
+    const clock = new SimulatedClock();
+    const c = client({ url: server.url, clock });
+    const drops: unknown[] = [];
+    c.on('disconnected', (event) => drops.push(event));
+    await c.connect();
+    // Client timers run on the simulated clock: ten minutes pass at once.
+    for (let i = 0; i < 10; i++) clock.increment(60_000);
+    expect(await c.ping()).toBe(0);
+    expect(drops).toEqual([]);
+    expect(c.isConnected).toBe(true);
   });
 
   it('two subscriptions to one room share one server subscription', async () => {

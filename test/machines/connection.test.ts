@@ -229,6 +229,25 @@ describe('connection machine: behaviour', () => {
     expect(actor.getSnapshot().context.close).toEqual({ reason: 'heartbeat timeout' });
   });
 
+  it('heartbeat: none when the server announces heartbeatMs 0 and the client has no policy', () => {
+    const clock = new SimulatedClock();
+    const sent: string[] = [];
+    // The machine's own delays: they follow the server's heartbeatMs.
+    const actor = createActor(
+      connectionMachine.provide({
+        actors: { socket: fromCallback(() => undefined), auth: authStub },
+        actions: { sendPing: () => sent.push('ping') },
+      }),
+      { input: input(), clock },
+    ).start();
+    actor.send({ type: 'CONNECT' });
+    actor.send({ type: 'SOCKET.OPEN' });
+    actor.send({ type: 'WELCOME', uid: 'u', session: 's', heartbeatMs: 0, maxPayload: 1 });
+    for (let i = 0; i < 10; i++) clock.increment(60_000);
+    expect(sent).toEqual([]);
+    expect(connectionStateName(actor.getSnapshot().value)).toBe('connected');
+  });
+
   it('connect and handshake timeouts are losses too', () => {
     const { actor, clock, state } = start(input({ waitOnFirstConnect: true }));
     actor.send({ type: 'CONNECT' });
