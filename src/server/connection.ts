@@ -70,6 +70,7 @@ export class Connection implements FrameSink, Flushable {
         activity: this.activity,
       },
       inspect: options.inspect,
+      clock: options.clock,
     });
     this.actor.on('*', (command) => this.perform(command));
     this.actor.subscribe({ error: (error) => core.reportError(error, 'session') });

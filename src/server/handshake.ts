@@ -10,8 +10,15 @@ import type { Connection } from './connection.js';
 import type { ServerAuth, VerifiedToken } from './options.js';
 import { errorFrame } from './wire.js';
 
-/** Checks a token with `auth.verifyToken`; throws TOKEN_EXPIRED or UNAUTHORIZED. */
-export async function verifyToken(auth: ServerAuth, token: string): Promise<VerifiedToken> {
+/**
+ * Checks a token with `auth.verifyToken`; throws TOKEN_EXPIRED or UNAUTHORIZED. `now` is the
+ * server's clock (ms since epoch), read once verification is done.
+ */
+export async function verifyToken(
+  auth: ServerAuth,
+  token: string,
+  now: () => number,
+): Promise<VerifiedToken> {
   let verified: VerifiedToken | null | undefined;
   try {
     verified = await auth.verifyToken?.(token);
@@ -22,7 +29,7 @@ export async function verifyToken(auth: ServerAuth, token: string): Promise<Veri
   if (!verified || typeof verified.uid !== 'string' || verified.uid === '') {
     throw new StatewireError('UNAUTHORIZED', 'invalid token');
   }
-  if (verified.expiresAt !== undefined && verified.expiresAt <= Date.now()) {
+  if (verified.expiresAt !== undefined && verified.expiresAt <= now()) {
     throw new StatewireError('TOKEN_EXPIRED', 'token expired');
   }
   return verified;
@@ -78,7 +85,7 @@ async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
   const auth = conn.core.options.auth;
   if (msg.token !== undefined && auth?.verifyToken) {
     conn.signal({ type: 'HELLO', mode: 'token' });
-    const verified = await verifyToken(auth, msg.token);
+    const verified = await verifyToken(auth, msg.token, conn.core.options.now);
     return signIn(conn, verified.uid, verified.expiresAt);
   }
   if (auth?.challenge && auth.verify) {
@@ -143,7 +150,7 @@ async function signIn(
   conn.signal({
     type: 'AUTH_OK',
     uid,
-    tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - Date.now(),
+    tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - conn.core.options.now(),
   });
   const welcome: Record<string, unknown> = {
     type: 'welcome',

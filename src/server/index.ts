@@ -13,6 +13,7 @@ export { type JwtAuth, type JwtAuthOptions, jwtAuth } from './jwtAuth.js';
 export type {
   Authorize,
   AuthorizeAction,
+  Clock,
   RateLimitOptions,
   ServerAuth,
   ServerOptions,

@@ -1,4 +1,4 @@
-import type { Observer } from 'xstate';
+import type { ActorOptions, AnyActorLogic, Observer } from 'xstate';
 import type { Engine } from '../engines/Engine.js';
 import { memoryEngine } from '../engines/memory/memoryEngine.js';
 import type { DeadLetter } from '../engines/QueueEngine.js';
@@ -40,6 +40,9 @@ export interface ServerAuth {
     token: string,
   ) => VerifiedToken | null | undefined | Promise<VerifiedToken | null | undefined>;
 }
+
+/** An XState clock (`setTimeout`/`clearTimeout`); xstate's `SimulatedClock` is one. */
+export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 
 export interface RateLimitOptions {
   /** Sustained rate of incoming messages per connection (a batch counts each message). */
@@ -86,6 +89,13 @@ export interface ServerOptions {
   onError?: (error: unknown, where: string) => void;
   /** XState inspection observer for every session actor. */
   inspect?: Observer<unknown>;
+  /**
+   * Timers of every session actor (handshake and close timeouts, heartbeat, token grace);
+   * default: real timers. A test can pass xstate's `SimulatedClock` and advance it.
+   */
+  clock?: Clock;
+  /** Current time in ms since epoch, against which token expiry is checked (default Date.now). */
+  now?: () => number;
 }
 
 export interface ResolvedOptions {
@@ -106,6 +116,8 @@ export interface ResolvedOptions {
   onDeadLetter: ((letter: DeadLetter) => void) | undefined;
   onError: (error: unknown, where: string) => void;
   inspect: Observer<unknown> | undefined;
+  clock: Clock;
+  now: () => number;
 }
 
 export const DEFAULTS = {
@@ -137,6 +149,11 @@ function checkAuth(auth: ServerAuth | undefined): void {
   }
 }
 
+const realClock: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   checkAuth(options.auth);
   if (options.engine && options.history) {
@@ -162,5 +179,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     onDeadLetter: options.onDeadLetter,
     onError: options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error)),
     inspect: options.inspect,
+    clock: options.clock ?? realClock,
+    now: options.now ?? Date.now,
   };
 }

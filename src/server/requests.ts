@@ -141,14 +141,14 @@ function ping(conn: Connection, msg: PingMsg): void {
 async function refreshToken(conn: Connection, msg: TokenMsg): Promise<void> {
   const auth = conn.core.options.auth;
   if (!auth?.verifyToken) throw new StatewireError('BAD_REQUEST', 'token auth is not configured');
-  const verified = await verifyToken(auth, msg.token);
+  const verified = await verifyToken(auth, msg.token, conn.core.options.now);
   if (verified.uid !== conn.uid)
     throw new StatewireError('UNAUTHORIZED', 'token is for another uid');
   if (!conn.isLive) return;
   const { expiresAt } = verified;
   conn.signal({
     type: 'TOKEN_REFRESHED',
-    tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - Date.now(),
+    tokenTtlMs: expiresAt === undefined ? undefined : expiresAt - conn.core.options.now(),
   });
   conn.reply(msg.id, expiresAt === undefined ? {} : { expiresAt });
 }

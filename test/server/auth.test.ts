@@ -2,7 +2,15 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StatewireError } from '../../src/errors/StatewireError.js';
 import type { ServerAuth } from '../../src/server/index.js';
-import { closeServers, connect, signIn, startServer, TestClient } from './helpers.js';
+import {
+  closeServers,
+  connect,
+  roundTrip,
+  signIn,
+  simulatedTime,
+  startServer,
+  TestClient,
+} from './helpers.js';
 
 afterEach(closeServers);
 
@@ -14,17 +22,24 @@ const challengeAuth: ServerAuth = {
   verify: (_uid, signature, challenge) => signature === sign(challenge),
 };
 
-/** Tokens are "ok:<uid>:<ttlMs>" (ttl relative to verification), "expired:<uid>" or junk. */
-const tokenAuth: ServerAuth = {
-  verifyToken(token) {
-    const [kind, uid, ttl] = token.split(':');
-    if (kind === 'ok') return { uid, expiresAt: ttl ? Date.now() + Number(ttl) : undefined };
-    if (kind === 'expired') return { uid, expiresAt: Date.now() - 1 };
-    if (kind === 'throws-expired') throw new StatewireError('TOKEN_EXPIRED');
-    if (kind === 'throws') throw new Error('verifier broke');
-    return null;
-  },
-};
+/**
+ * Tokens are "ok:<uid>:<ttlMs>" (ttl relative to verification), "expired:<uid>" or junk;
+ * `now` is the time the tokens are issued against (the server's, when it is simulated).
+ */
+function tokenAuthAt(now: () => number): ServerAuth {
+  return {
+    verifyToken(token) {
+      const [kind, uid, ttl] = token.split(':');
+      if (kind === 'ok') return { uid, expiresAt: ttl ? now() + Number(ttl) : undefined };
+      if (kind === 'expired') return { uid, expiresAt: now() - 1 };
+      if (kind === 'throws-expired') throw new StatewireError('TOKEN_EXPIRED');
+      if (kind === 'throws') throw new Error('verifier broke');
+      return null;
+    },
+  };
+}
+
+const tokenAuth = tokenAuthAt(Date.now);
 
 async function refused(client: TestClient, code: string) {
   expect(await client.next('error')).toMatchObject({ code });
@@ -58,8 +73,11 @@ describe('no auth configured', () => {
   });
 
   it('closes a connection that never says hello', async () => {
-    const server = await startServer({ handshakeTimeoutMs: 50 });
+    const { clock, now } = simulatedTime();
+    const server = await startServer({ handshakeTimeoutMs: 5000, clock, now });
     const client = new TestClient(server.url);
+    await client.opened;
+    clock.increment(5000);
     expect(await client.closed).toEqual({ code: 1008, reason: 'HANDSHAKE_TIMEOUT' });
   });
 
@@ -158,24 +176,32 @@ describe('token auth', () => {
   });
 
   it('expiry mid-session: TOKEN_EXPIRED with graceMs, refresh in place, then close after grace', async () => {
-    const server = await startServer({ auth: tokenAuth, tokenGraceMs: 300 });
+    const { clock, now } = simulatedTime();
+    const server = await startServer({ auth: tokenAuthAt(now), tokenGraceMs: 300, clock, now });
     const client = await connect(server.url, { token: 'ok:alice:60' });
-    await client.next('welcome');
+    expect((await client.next('welcome')).expiresAt).toBe(now() + 60);
 
+    clock.increment(60);
     expect(await client.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED', graceMs: 300 });
     const blocked = await client.request({ type: 'presence', room: 'lobby' });
     expect(blocked.error.code).toBe('TOKEN_EXPIRED');
-    client.send({ type: 'ping', id: 'p' });
-    await client.next('pong');
+    await roundTrip(client);
 
-    // Refreshed with a lifetime longer than the grace: a second expiry proves the first
-    // grace timer was cancelled (it would have closed the socket before).
+    // Refreshed with a lifetime longer than the grace: the first grace period passes without
+    // a close, which proves its timer was cancelled.
     const refreshed = await client.call({ type: 'token', token: 'ok:alice:500' });
-    expect(refreshed.expiresAt).toBeGreaterThan(Date.now());
+    expect(refreshed.expiresAt).toBe(now() + 500);
+    clock.increment(300);
     expect((await client.call({ type: 'presence', room: 'lobby' })).members).toEqual([]);
+    expect(client.pending('error')).toEqual([]);
+
+    clock.increment(200);
     expect(await client.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    clock.increment(299);
+    await roundTrip(client);
     expect(client.isOpen).toBe(true);
 
+    clock.increment(1);
     expect(await client.closed).toEqual({ code: 1008, reason: 'TOKEN_EXPIRED' });
   });
 

@@ -1,4 +1,5 @@
 import WebSocket, { type ClientOptions } from 'ws';
+import { SimulatedClock } from 'xstate';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
 
 export type Frame = Record<string, any>;
@@ -158,4 +159,21 @@ export async function closeServers(): Promise<void> {
 /** Lets pending I/O callbacks and the server's coalesced flush run once. */
 export function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Simulated time for a server: pass `clock` and `now` to startServer, then `clock.increment`
+ * fires the sessions' delays (heartbeat, token grace, handshake timeout) and moves `now`.
+ */
+export function simulatedTime(): { clock: SimulatedClock; now: () => number } {
+  const clock = new SimulatedClock();
+  const start = Date.now();
+  return { clock, now: () => start + clock.now() };
+}
+
+/** A ping answered: everything the server sent before the pong has arrived. */
+export async function roundTrip(client: TestClient): Promise<void> {
+  const id = client.id();
+  client.send({ type: 'ping', id });
+  await client.next('pong', (f) => f.id === id);
 }

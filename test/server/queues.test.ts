@@ -7,13 +7,18 @@ import {
   closeServers,
   connect,
   type Frame,
+  roundTrip,
   signIn,
+  simulatedTime,
   startServer,
   type TestClient,
   turn,
 } from './helpers.js';
 
 afterEach(closeServers);
+
+/** Limit for waiting on something a real timer or a closing socket brings about. */
+const SETTLE_LIMIT = { timeout: 10_000 };
 
 function register(client: TestClient, queue: string) {
   return client.request({ type: 'qreg', queue });
@@ -29,13 +34,6 @@ function nextDelivery(client: TestClient, queue: string) {
 
 function ack(client: TestClient, delivery: Frame) {
   client.send({ type: 'qack', queue: delivery.queue, deliveryId: delivery.deliveryId });
-}
-
-/** A ping answered: everything the server sent before the pong has arrived. */
-async function roundTrip(client: TestClient) {
-  const id = client.id();
-  client.send({ type: 'ping', id });
-  await client.next('pong', (f) => f.id === id);
 }
 
 /** Declares `queue` and leaves it without a consumer, so what is published stays in it. */
@@ -91,7 +89,10 @@ describe('work queues over WebSocket', () => {
 
     // The owner comes back on a new connection: the queue kept what arrived meanwhile.
     alice.ws.terminate();
-    await vi.waitFor(async () => expect((await engine.queues.describe(queue))?.consumers).toBe(0));
+    await vi.waitFor(
+      async () => expect((await engine.queues.describe(queue))?.consumers).toBe(0),
+      SETTLE_LIMIT,
+    );
     expect((await enqueue(bob, queue, 'while away')).error).toBeUndefined();
     const again = await signIn(server.url, 'alice');
     expect((await register(again, queue)).data).toEqual({ queue });
@@ -115,7 +116,10 @@ describe('work queues over WebSocket', () => {
     const { queue } = (await register(alice, '')).data;
     expect(await engine.queues.describe(queue)).toMatchObject({ owner: 'alice', consumers: 1 });
     await alice.close();
-    await vi.waitFor(async () => expect(await engine.queues.describe(queue)).toBeUndefined());
+    await vi.waitFor(
+      async () => expect(await engine.queues.describe(queue)).toBeUndefined(),
+      SETTLE_LIMIT,
+    );
     const again = await signIn(server.url, 'alice');
     expect((await register(again, queue)).error).toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -232,29 +236,40 @@ describe('work queues over WebSocket', () => {
   });
 
   it('redelivers a delivery whose ack timed out', async () => {
-    const server = await startServer({ engine: memoryEngine({ queues: { ackTimeoutMs: 20 } }) });
+    // Real sweep timer (every 25 ms), engine time moved by hand: exactly one timeout.
+    let skew = 0;
+    const engine = memoryEngine({ queues: { ackTimeoutMs: 100 }, now: () => Date.now() + skew });
+    const server = await startServer({ engine });
     const alice = await signIn(server.url, 'alice');
     await register(alice, 'jobs');
     await enqueue(alice, 'jobs', 'slow');
     const first = await nextDelivery(alice, 'jobs');
+    skew = 60_000;
     const again = await nextDelivery(alice, 'jobs');
     expect(again).toMatchObject({ id: first.id, attempt: 2 });
     ack(alice, again);
     // The late ack of the first delivery is answered, the connection stays.
     ack(alice, first);
     expect(await alice.next('error')).toMatchObject({ code: 'NOT_FOUND' });
+    await roundTrip(alice);
+    expect(alice.pending('error')).toEqual([]);
+    expect(alice.pending('qmsg')).toEqual([]);
     expect(alice.isOpen).toBe(true);
   });
 
   it('settles deliveries while the token is expired; other queue messages wait for a refresh', async () => {
+    const { clock, now } = simulatedTime();
     const server = await startServer({
-      auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: Date.now() + Number(token) }) },
+      auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: now() + Number(token) }) },
+      clock,
+      now,
     });
     const alice = await connect(server.url, { token: '250' });
     await alice.next('welcome');
     await register(alice, 'jobs');
     await enqueue(alice, 'jobs', 1);
     const delivery = await nextDelivery(alice, 'jobs');
+    clock.increment(250);
     expect(await alice.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect((await enqueue(alice, 'jobs', 2)).error).toMatchObject({ code: 'TOKEN_EXPIRED' });
     ack(alice, delivery);

@@ -44,7 +44,7 @@ export async function identify(core: BrokerCore, req: IncomingMessage): Promise<
   if (auth?.verifyToken) {
     const token = bearerToken(req);
     if (token === undefined) throw unauthorized('an Authorization: Bearer token is required');
-    uid = (await verifyToken(auth, token)).uid;
+    uid = (await verifyToken(auth, token, core.options.now)).uid;
     limitKey = `uid:${uid}`;
   } else if (auth?.challenge) {
     throw unauthorized('challenge/response auth is only available on a WebSocket');
