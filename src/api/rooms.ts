@@ -180,7 +180,8 @@ export class Rooms {
     };
     if (frame.from !== undefined) message.from = frame.from;
     if (record) {
-      for (const handle of record.handles) handle.emit('message', message);
+      // A copy: a handler may close its own handle, which takes it out of `handles`.
+      for (const handle of [...record.handles]) handle.emit('message', message);
     }
     callAll(this.#byRoom.get(frame.room), message);
     callAll(this.#byEvent.get(frame.event), message);
@@ -191,7 +192,7 @@ export class Rooms {
     const record = this.records.get(frame.room);
     if (!record) return;
     const event = { room: frame.room, uid: frame.uid, action: frame.type };
-    for (const handle of record.handles) handle.emit('presence', event);
+    for (const handle of [...record.handles]) handle.emit('presence', event);
   }
 
   goOnline(): void {

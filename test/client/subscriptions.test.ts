@@ -210,4 +210,24 @@ describe('subscriptions (SimulatedClock, in-memory transport)', () => {
     server.last!.send({ type: 'join', room: 'lobby', uid: 'dave' });
     expect(await presence).toEqual({ room: 'lobby', uid: 'dave', action: 'join' });
   });
+
+  it('a handler closing its own handle does not hide the message or presence from the next one', async () => {
+    const { client, server } = createTestClient();
+    const first = client.subscribe('shared');
+    const second = client.subscribe('shared');
+    const third = client.subscribe('shared');
+    await Promise.all([first.ready(), second.ready(), third.ready()]);
+    const seen: string[] = [];
+    first.on('presence', () => first.close());
+    second.on('presence', () => seen.push('second presence'));
+    const presence = new Promise((resolve) => third.on('presence', resolve));
+    server.last!.send({ type: 'join', room: 'shared', uid: 'dave' });
+    await presence;
+    second.on('message', () => second.close());
+    third.on('message', () => seen.push('third message'));
+    const message = new Promise((resolve) => client.onRoom('shared', resolve));
+    server.publish('shared', 'e', 1);
+    await message;
+    expect(seen).toEqual(['second presence', 'third message']);
+  });
 });
