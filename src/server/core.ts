@@ -23,12 +23,13 @@ export class BrokerCore {
   readonly handlers: EventHandlers;
   readonly hub: RoomHub;
   readonly queues: QueueBroker;
-  readonly flusher = new FlushScheduler();
+  readonly flusher: FlushScheduler;
   /** uid → number of signed-in connections on this node. */
   private readonly localUids = new Map<string, number>();
 
   constructor(readonly options: ResolvedOptions) {
     this.engine = options.engine;
+    this.flusher = new FlushScheduler(options.onError);
     this.handlers = new EventHandlers(options.onError);
     this.hub = new RoomHub(this.engine, options.onError);
     this.queues = new QueueBroker(

@@ -10,6 +10,8 @@ export class FlushScheduler {
   private pending: Flushable[] = [];
   private scheduled = false;
 
+  constructor(private readonly onError: (error: unknown, where: string) => void) {}
+
   schedule(item: Flushable): void {
     this.pending.push(item);
     if (this.scheduled) return;
@@ -21,6 +23,13 @@ export class FlushScheduler {
     this.scheduled = false;
     const items = this.pending;
     this.pending = [];
-    for (const item of items) item.flush();
+    // One failing socket must not leave the others in the batch waiting forever.
+    for (const item of items) {
+      try {
+        item.flush();
+      } catch (error) {
+        this.onError(error, 'flush');
+      }
+    }
   };
 }
