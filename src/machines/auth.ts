@@ -132,7 +132,11 @@ export const authMachine = setup({
           { target: 'idle', actions: ['recordError', 'notifyFailed'] },
         ],
       },
-      on: { OFFLINE: 'idle' },
+      on: {
+        OFFLINE: 'idle',
+        // The fetch under way belongs to the old credential: start over with the new one.
+        SET_TOKEN: { target: 'fetching', reenter: true, actions: 'setMode' },
+      },
     },
     /** Credential in hand for the handshake under way. */
     ready: {

@@ -166,6 +166,20 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     expect(server.last!.received[0]).toEqual({ type: 'hello', v: 1, token: 'second' });
   });
 
+  it('setToken while the token function runs: the new source signs in, the late result is dropped', async () => {
+    let release!: (token: string) => void;
+    const { client, server } = createTestClient({
+      token: () => new Promise<string>((resolve) => (release = resolve)),
+    });
+    const connected = client.connect();
+    await waitFor(client.actors.auth, (s) => s.matches('fetching'));
+    client.setToken(async () => 'second');
+    release('first');
+    await connected;
+    expect(server.last!.received[0]).toEqual({ type: 'hello', v: 1, token: 'second' });
+    expect(client.state).toBe('connected');
+  });
+
   it('challenge/response: onChallenge signs every (re)connect with a fresh nonce', async () => {
     const signed: string[] = [];
     const { client, server, clock } = createTestClient({

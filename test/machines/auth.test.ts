@@ -209,4 +209,16 @@ describe('auth machine: behaviour', () => {
     expect(actor.getSnapshot().value).toEqual({ session: 'updating' });
     expect(actor.getSnapshot().children.send).not.toBe(first);
   });
+
+  it('a token set while one is being fetched restarts the fetch with the new source', async () => {
+    const { actor, parentEvents, settle } = harness({ mode: 'function', refreshLeadMs: 0 });
+    actor.send({ type: 'PREPARE' });
+    const first = actor.getSnapshot().children.fetch;
+    actor.send({ type: 'SET_TOKEN', mode: 'function' });
+    expect(actor.getSnapshot().value).toBe('fetching');
+    expect(actor.getSnapshot().children.fetch).not.toBe(first);
+    await settle('fetch', { output: {} });
+    expect(actor.getSnapshot().value).toBe('ready');
+    expect(parentEvents).toEqual([{ type: 'AUTH.READY' }]);
+  });
 });
