@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { authMachine } from '../src/machines/auth.js';
 import { connectionMachine } from '../src/machines/connection.js';
+import { linkSessionMachine } from '../src/machines/linkSession.js';
 import { queueConsumerMachine } from '../src/machines/queueConsumer.js';
 import { sessionMachine } from '../src/machines/session.js';
 import { subscriptionMachine } from '../src/machines/subscription.js';
@@ -40,6 +41,13 @@ const MACHINES: Array<{ title: string; file: string; about: string; machine: Any
     file: 'src/machines/session.ts',
     about: 'One server-side connection: handshake, auth, open (token grace, heartbeat), closing.',
     machine: sessionMachine,
+  },
+  {
+    title: 'Link peer (bound side)',
+    file: 'src/machines/linkSession.ts',
+    about:
+      'The peer of a bound link: awaiting hello (timeout), signed in (silence check), closing.',
+    machine: linkSessionMachine,
   },
 ];
 

@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { nanoid } from 'nanoid';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { TransportSocket } from '../actors/transport.js';
-import { type ClientClock, type Clock, monotonicNow, realClock } from '../api/clock.js';
+import type { ClientClock } from '../api/clock.js';
+import { type LinkSessionEvent, linkSessionMachine } from '../machines/linkSession.js';
 import { CLOSE } from '../protocol/closeCodes.js';
-import { decodeFrame } from '../protocol/codec.js';
-import type { ErrorMsg, WelcomeMsg } from '../protocol/frames.js';
+import { decodeFrame, isMessageShaped } from '../protocol/codec.js';
+import type { ByeMsg, ErrorMsg, WelcomeMsg } from '../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { LinkPeer } from './peer.js';
 
@@ -16,38 +18,59 @@ export interface LinkBindOptions {
   heartbeatMs: number;
   maxPayload: number;
   clock?: ClientClock;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
 function refuseUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-function errorFrame(code: ErrorMsg['code'], message: string): string {
-  return JSON.stringify({ type: 'error', code, message } satisfies ErrorMsg);
+function errorFrame(message: string): string {
+  return JSON.stringify({ type: 'error', code: 'BAD_REQUEST', message } satisfies ErrorMsg);
+}
+
+function refusal(code: number, reason: string, message: string): LinkSessionEvent {
+  return { type: 'REFUSE', code, reason, message };
+}
+
+function notAMessage(item: unknown): string {
+  return `not a message: ${JSON.stringify(item)?.slice(0, 64)}`;
+}
+
+/** What the first message of a peer means: `hello {v: 1}` or a refusal. */
+function helloEvent(item: unknown): LinkSessionEvent {
+  if (!isMessageShaped(item) || item.type !== 'hello') {
+    return refusal(CLOSE.POLICY_VIOLATION, 'BAD_REQUEST', 'frame before hello');
+  }
+  const { v } = item as { v?: unknown };
+  if (v !== PROTOCOL_VERSION) {
+    return refusal(
+      CLOSE.PROTOCOL_ERROR,
+      'UNSUPPORTED_VERSION',
+      `unsupported protocol version ${String(v)}`,
+    );
+  }
+  return { type: 'HELLO' };
 }
 
 /**
  * The bound side of a link: a WebSocket server that takes ONE peer at a time. While a peer is
- * connected (or in its handshake) another upgrade is refused with HTTP 409. The peer's first
- * message must be `hello {v: 1}`, answered with `welcome`; after that both sides exchange
- * `send`/`ping`/`pong`. A peer silent for two heartbeat intervals is cut.
+ * connected (or in its handshake) another upgrade is refused with HTTP 409. Each peer's
+ * lifecycle (handshake timeout, `welcome`, silence check, close) is a `linkSession` actor;
+ * its frames go to plain code (`LinkPeer`).
  */
 export class LinkListener {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #clock: Clock;
-  readonly #now: () => number;
   /** The raw socket holding the slot, from the upgrade request until it closes. */
   #slot: Duplex | undefined;
-  #ws: WebSocket | undefined;
+  #session: Actor<typeof linkSessionMachine> | undefined;
   #closing = false;
 
   private constructor(
     private readonly peer: LinkPeer,
     private readonly options: LinkBindOptions,
   ) {
-    this.#clock = options.clock ?? realClock;
-    this.#now = monotonicNow(options.clock);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -86,11 +109,7 @@ export class LinkListener {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    const ws = this.#ws;
-    if (ws && ws.readyState === ws.OPEN) {
-      ws.send(JSON.stringify({ type: 'bye', reason: 'link closed' }));
-      ws.close(CLOSE.NORMAL, 'LINK_CLOSED');
-    }
+    this.#session?.send({ type: 'CLOSE' });
     this.peer.closed('link closed', CLOSE.NORMAL);
     this.#slot?.destroy();
     this.#wss.close();
@@ -114,79 +133,83 @@ export class LinkListener {
   }
 
   #accept(ws: WebSocket): void {
-    this.#ws = ws;
     const { peer, options } = this;
-    const clock = this.#clock;
     const wire: TransportSocket = {
       send: (text) => {
         if (ws.readyState === ws.OPEN) ws.send(text);
       },
       close: (code, reason) => ws.close(code, reason),
     };
-    let signedIn = false;
-    let lastSeen = this.#now();
-    let heartbeat: unknown;
-    const handshake = clock.setTimeout(
-      () => ws.close(CLOSE.POLICY_VIOLATION, 'HANDSHAKE_TIMEOUT'),
-      options.timeoutMs,
+    const activity = { count: 0 };
+    const session = createActor(
+      linkSessionMachine.provide({
+        actions: {
+          welcome: () => {
+            peer.outbox.attach(wire);
+            peer.outbox.send({
+              type: 'welcome',
+              v: PROTOCOL_VERSION,
+              uid: 'link',
+              session: nanoid(),
+              heartbeatMs: options.heartbeatMs,
+              maxPayload: options.maxPayload,
+            } satisfies WelcomeMsg);
+            peer.opened();
+          },
+          sendError: (_, { message }) => wire.send(errorFrame(message)),
+          sayBye: () =>
+            wire.send(JSON.stringify({ type: 'bye', reason: 'link closed' } satisfies ByeMsg)),
+          closeSocket: (_, { code, reason }) => ws.close(code, reason),
+          cut: () => ws.terminate(),
+        },
+      }),
+      {
+        id: 'linkSession',
+        input: {
+          handshakeTimeoutMs: options.timeoutMs,
+          heartbeatMs: options.heartbeatMs,
+          activity,
+        },
+        ...(options.clock && { clock: options.clock }),
+        ...(options.inspect && { inspect: options.inspect }),
+      },
     );
-    const checkHeartbeat = () => {
-      if (this.#now() - lastSeen > 2 * options.heartbeatMs) {
-        ws.terminate();
-        return;
-      }
-      heartbeat = clock.setTimeout(checkHeartbeat, options.heartbeatMs);
-    };
-    const refuse = (code: number, reason: string, message: string) => {
-      ws.send(errorFrame('BAD_REQUEST', message));
-      ws.close(code, reason);
-    };
-    const signIn = (message: { type: string; v?: unknown }) => {
-      if (message.type !== 'hello') {
-        return refuse(CLOSE.POLICY_VIOLATION, 'BAD_REQUEST', 'frame before hello');
-      }
-      if (message.v !== PROTOCOL_VERSION) {
-        return refuse(CLOSE.PROTOCOL_ERROR, 'UNSUPPORTED_VERSION', 'unsupported protocol version');
-      }
-      signedIn = true;
-      clock.clearTimeout(handshake);
-      heartbeat = clock.setTimeout(checkHeartbeat, options.heartbeatMs);
-      peer.outbox.attach(wire);
-      peer.outbox.send({
-        type: 'welcome',
-        v: PROTOCOL_VERSION,
-        uid: 'link',
-        session: nanoid(),
-        heartbeatMs: options.heartbeatMs,
-        maxPayload: options.maxPayload,
-      } satisfies WelcomeMsg);
-      peer.opened();
-    };
+    this.#session = session;
+    const signedIn = () => session.getSnapshot().matches({ open: 'signedIn' });
 
+    // The data path: the machine hears only about the handshake and protocol breaks.
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      lastSeen = this.#now();
-      if (isBinary) return refuse(CLOSE.PROTOCOL_ERROR, 'BAD_REQUEST', 'binary frame');
-      let messages: unknown[];
-      try {
-        messages = decodeFrame(data.toString());
-      } catch (error) {
-        ws.send(errorFrame('BAD_REQUEST', (error as Error).message));
+      activity.count++;
+      if (isBinary) {
+        session.send(
+          refusal(CLOSE.PROTOCOL_ERROR, 'BAD_REQUEST', 'binary frames are not supported'),
+        );
         return;
       }
-      for (const raw of messages) {
-        const message = raw as { type: string; v?: unknown };
-        if (signedIn) peer.receive(message);
-        else signIn(message);
-        if (ws.readyState !== ws.OPEN) return;
+      let items: unknown[];
+      try {
+        items = decodeFrame(data.toString());
+      } catch (error) {
+        const { message } = error as Error;
+        if (signedIn()) wire.send(errorFrame(message));
+        else session.send(refusal(CLOSE.POLICY_VIOLATION, 'BAD_REQUEST', message));
+        return;
+      }
+      for (const item of items) {
+        const state = session.getSnapshot();
+        if (state.matches({ open: 'awaitingHello' })) session.send(helloEvent(item));
+        else if (!state.matches({ open: 'signedIn' })) return;
+        else if (isMessageShaped(item)) peer.receive(item);
+        else wire.send(errorFrame(notAMessage(item)));
       }
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      clock.clearTimeout(handshake);
-      if (heartbeat !== undefined) clock.clearTimeout(heartbeat);
-      if (this.#ws === ws) this.#ws = undefined;
+      session.send({ type: 'SOCKET_CLOSED' });
+      if (this.#session === session) this.#session = undefined;
       peer.outbox.detach(wire);
       peer.closed(reason.toString() || 'peer closed', code);
     });
     ws.on('error', () => undefined);
+    session.start();
   }
 }

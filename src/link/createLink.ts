@@ -18,7 +18,7 @@ export interface LinkOptions {
   clock?: ClientClock;
   /** Connecting side: the socket (default: WebSocket). */
   transport?: Transport;
-  /** Connecting side: an XState inspection observer for its connection actor. */
+  /** An XState inspection observer: the connection actor, or each peer's `linkSession` actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
@@ -77,6 +77,7 @@ class StatewireLink implements Link {
         heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
         maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         clock: options.clock,
+        inspect: options.inspect,
       });
       if (this.#closes !== closes) {
         // close() was called while binding.

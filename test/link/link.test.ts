@@ -219,6 +219,49 @@ describe('link (one-to-one, real ws)', () => {
     expect(await pong).toEqual({ type: 'pong', id: 'x' });
   });
 
+  it('the bound side survives items that are not messages (null, [null], 42, bad JSON, binary)', async () => {
+    const a = link();
+    const port = await a.bind();
+
+    for (const first of ['null', '[null]', '42', '{', '[]']) {
+      const rude = rawClient(port);
+      await rude.opened;
+      const error = rude.nextFrame();
+      rude.ws.send(first);
+      expect(await error).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+      expect(await rude.closed).toEqual({ code: 1008, reason: 'BAD_REQUEST' });
+    }
+
+    const peer = rawClient(port);
+    await peer.opened;
+    const welcome = peer.nextFrame();
+    peer.ws.send(JSON.stringify({ type: 'hello', v: 1 }));
+    await welcome;
+    for (const bad of ['null', '[null, 42, "x", [1]]', '42', '{']) peer.ws.send(bad);
+    const atA = nextEvent(a, 'still');
+    peer.ws.send(JSON.stringify([null, { type: 'send', event: 'still', content: 'here' }]));
+    expect((await atA).content).toBe('here');
+    const pong = new Promise<void>((resolve) =>
+      peer.ws.on('message', (data) => {
+        if (data.toString().includes('"pong"')) resolve();
+      }),
+    );
+    peer.ws.send(JSON.stringify({ type: 'ping', id: 'after' }));
+    await pong;
+    const errors = Array(8).fill(expect.objectContaining({ type: 'error', code: 'BAD_REQUEST' }));
+    expect(peer.frames).toEqual([
+      expect.objectContaining({ type: 'welcome' }),
+      ...errors,
+      { type: 'pong', id: 'after' },
+    ]);
+    expect(a.isConnected).toBe(true);
+
+    const aLost = disconnected(a);
+    peer.ws.send(Buffer.from('binary'), { binary: true });
+    expect(await peer.closed).toEqual({ code: 1002, reason: 'BAD_REQUEST' });
+    expect(await aLost).toEqual({ code: 1002, reason: 'BAD_REQUEST' });
+  });
+
   it('the bound side cuts a silent peer after two heartbeat intervals and a mute one at the handshake timeout (SimulatedClock)', async () => {
     const clock = new SimulatedClock();
     const a = link({ clock, heartbeatMs: 1000, timeoutMs: 5000 });
@@ -235,7 +278,9 @@ describe('link (one-to-one, real ws)', () => {
     silent.ws.send(JSON.stringify({ type: 'hello', v: 1 }));
     await welcome;
     const lost = disconnected(a);
-    clock.increment(2000);
+    // One heartbeat tick per step: a tick is scheduled from the simulated time it fired at.
+    clock.increment(1000);
+    clock.increment(1000);
     expect(a.isConnected).toBe(true);
     clock.increment(1000);
     expect((await lost).code).toBe(1006);
