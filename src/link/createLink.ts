@@ -60,6 +60,12 @@ class StatewireLink implements Link {
   #closes = 0;
 
   constructor(private readonly options: LinkOptions = {}) {
+    for (const key of ['heartbeatMs', 'timeoutMs'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(value > 0)) {
+        throw new StatewireError('BAD_REQUEST', `createLink: ${key} must be a positive number`);
+      }
+    }
     this.#peer = new LinkPeer(options.clock, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 

@@ -287,3 +287,8 @@ describe('link (one-to-one, real ws)', () => {
     expect(a.isConnected).toBe(false);
   });
 });
+
+it('refuses a heartbeat or timeout that is not a positive number', () => {
+  expect(() => createLink({ heartbeatMs: 0 })).toThrow(/heartbeatMs/);
+  expect(() => createLink({ timeoutMs: -1 })).toThrow(/timeoutMs/);
+});
