@@ -57,11 +57,15 @@ async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
   const { engine } = conn.core;
   const entered = await conn.ordered(() =>
     andThen(checkRoomAccess(conn.core, uidOf(conn), 'subscribe', room), () =>
-      andThen(since ?? engine.position(room), (from) => ({ ...conn.enterRoom(room), from })),
+      andThen(since ?? engine.position(room), (from) => {
+        const joined = conn.enterRoom(room);
+        // Held in the same step: a live message must not slip in before the replay.
+        joined.membership.hold();
+        return { ...joined, from };
+      }),
     ),
   );
   const { membership, ready, isNew, from } = entered;
-  membership.hold();
   try {
     await ready;
     if (isNew) await engine.join(room, uidOf(conn), conn.session);

@@ -352,6 +352,32 @@ describe('history, offsets, epoch, recovery', () => {
     expect(alice.pending('msg')).toEqual([]);
   });
 
+  it('holds live messages from the moment the member is registered, not an await later', async () => {
+    const inner = memoryEngine();
+    let sneakIn: (() => void) | null = null;
+    // Publishes right after the subscribe registered the member (it does so as soon as the
+    // position is read), before the subscribe's next step.
+    const engine = {
+      ...inner,
+      position(room: string) {
+        const position = inner.position(room);
+        const sneak = sneakIn;
+        sneakIn = null;
+        if (sneak) position.then(() => queueMicrotask(sneak));
+        return position;
+      },
+    };
+    const server = await startServer({ engine });
+    // bob keeps the room listened to on this node, so a new member gets live messages at once.
+    await subscribe(await signIn(server.url, 'bob'), 'room');
+    const alice = await signIn(server.url, 'alice');
+    sneakIn = () => void inner.publish({ room: 'room', event: 'e', content: 'x', id: 'sneaky' });
+    expect(await subscribe(alice, 'room')).toMatchObject({ offset: 1 });
+    await turn();
+    // Replayed once; the live copy waited behind the replay and was dropped as a duplicate.
+    expect(alice.log.filter((f) => f.type === 'msg').map((f) => f.id)).toEqual(['sneaky']);
+  });
+
   it('reports recovered:false when history was trimmed, still sending what is left', async () => {
     const server = await startServer({ history: { size: 2 } });
     const alice = await signIn(server.url, 'alice');
