@@ -380,6 +380,17 @@ describe('transient calls over HTTP (scripted fetch, SimulatedClock)', () => {
     expect(http.calls).toHaveLength(0);
   });
 
+  it('disconnect() between getting the token and sending: nothing is sent', async () => {
+    const { client, http } = setup({ token: 'static' });
+    // The call is past its token step (no wait for a static token), not yet at fetch.
+    const ack = client.publish('r', 'e', 1).catch((error) => error);
+    await client.disconnect();
+    // Every microtask of the call has run by the next macrotask.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(http.calls).toHaveLength(0);
+    expect(await ack).toMatchObject({ code: 'DISCONNECTED' });
+  });
+
   it('a token function that throws rejects the call with its error', async () => {
     const { client, http } = setup({
       token: () => {

@@ -40,6 +40,14 @@ interface Running {
   cancel?: () => void;
 }
 
+/**
+ * Every step starts with this: stop() cancels only what a call is waiting for, so a stop that
+ * came between two steps is seen here (no fetch is sent after a disconnect).
+ */
+function throwIfStopped(running: Running): void {
+  if (running.error) throw running.error;
+}
+
 function tokenFailure(error: unknown): StatewireError {
   if (error instanceof StatewireError) return error;
   const message = (error as Error)?.message ?? String(error);
@@ -109,6 +117,7 @@ export class HttpCaller {
   }
 
   async #token(running: Running): Promise<string | undefined> {
+    throwIfStopped(running);
     const { credentials } = this.deps;
     if (credentials.mode === 'function' && credentials.token === undefined) {
       await this.#refreshToken(running);
@@ -118,6 +127,7 @@ export class HttpCaller {
 
   /** Calls the token function once for every call waiting on it. */
   async #refreshToken(running: Running): Promise<void> {
+    throwIfStopped(running);
     this.#refreshing ??= this.deps.credentials
       .fetch(this.deps.now)
       .then(
@@ -164,6 +174,7 @@ export class HttpCaller {
     token: string | undefined,
     running: Running,
   ): Promise<HttpOutcome> {
+    throwIfStopped(running);
     const { clock, fetch } = this.deps;
     const controller = new AbortController();
     const timer = clock.setTimeout(() => controller.abort(), call.timeoutMs);
@@ -186,6 +197,7 @@ export class HttpCaller {
 
   #pause(ms: number, running: Running): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      throwIfStopped(running);
       const done = () => {
         running.cancel = undefined;
         if (running.error) reject(running.error);
