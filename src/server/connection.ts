@@ -14,15 +14,12 @@ import { type FrameSink, Membership } from './membership.js';
 import { ConnectionQueues } from './queues/connectionQueues.js';
 import { RateLimiter } from './rateLimiter.js';
 import { dispatch } from './requests.js';
+import { isThenable } from './thenable.js';
 import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
 
 /** A coalesced frame stops growing at this many messages or bytes. */
 const MAX_BATCH_MESSAGES = 256;
 const MAX_BATCH_BYTES = 64 * 1024;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
 
 function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');

@@ -9,10 +9,7 @@ import {
   type TempQueueConsumer,
 } from './queues/queueBroker.js';
 import { RoomHub } from './roomHub.js';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
+import { isThenable } from './thenable.js';
 
 /**
  * Everything a transport (WebSocket sessions now, HTTP endpoints later) needs to serve a

@@ -1,5 +1,6 @@
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json } from '../protocol/frames.js';
+import { isThenable } from './thenable.js';
 
 export interface HandlerContext {
   /** The signed-in client that sent the event. */
@@ -15,10 +16,6 @@ export interface HandlerContext {
 export type EventHandler = (content: Json, ctx: HandlerContext) => unknown;
 
 const ANY = '*';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
 
 /** `server.on(event | '*', handler)` registry, and the two ways events reach handlers. */
 export class EventHandlers {

@@ -3,6 +3,7 @@ import { StatewireError } from '../errors/StatewireError.js';
 import type { BrokerCore } from './core.js';
 import type { HandlerContext } from './eventHandlers.js';
 import type { AuthorizeAction } from './options.js';
+import { isThenable } from './thenable.js';
 import { publicMessage } from './wire.js';
 
 /*
@@ -10,10 +11,6 @@ import { publicMessage } from './wire.js';
  * endpoints. Checks continue synchronously when `authorize` and the engine answer
  * synchronously, so a caller can keep per-connection ordering cheap.
  */
-
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | null)?.then === 'function';
-}
 
 /** Continues synchronously when `value` is already there (not `then`: a module must not be thenable). */
 export function andThen<T, R>(

@@ -3,6 +3,7 @@ import type { QueueDelivery, QueueEngine } from '../../engines/QueueEngine.js';
 import { StatewireError } from '../../errors/StatewireError.js';
 import type { Json } from '../../protocol/frames.js';
 import type { AuthorizeAction } from '../options.js';
+import { isThenable } from '../thenable.js';
 
 /** Names the server gives temporary queues; nobody can declare such a name by hand. */
 export const TEMP_QUEUE_PREFIX = 'tmp.';
@@ -38,10 +39,6 @@ export interface TempQueueConsumer {
 }
 
 type Allowed = (uid: string, action: AuthorizeAction, target: string) => boolean | Promise<boolean>;
-
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | null)?.then === 'function';
-}
 
 /**
  * Queue rules shared by every transport: temporary queue naming and ownership, `authorize`,
