@@ -183,7 +183,9 @@ class StatewireClient implements Client {
     this.#auth.on('refreshed', () => this.#calls.onTokenRefreshed());
     this.#auth.on('refreshFailed', ({ code, message }) => {
       this.#calls.onTokenRefreshFailed(code, message);
-      this.#emitter.emit('error', { code, message, recoverable: code !== 'UNAUTHORIZED' });
+      // A refusal ends the session: the connection reports it once, as it closes.
+      if (code !== 'UNAUTHORIZED')
+        this.#emitter.emit('error', { code, message, recoverable: true });
     });
   }
 
