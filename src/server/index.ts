@@ -2,9 +2,9 @@ export type * from '../engines/Engine.js';
 export {
   type MemoryEngine,
   type MemoryEngineOptions,
+  type MemoryQueuesOptions,
   memoryEngine,
-} from '../engines/memory/memoryEngine.js';
-export type { MemoryQueuesOptions } from '../engines/memoryQueues.js';
+} from '../engines/memory/index.js';
 export type * from '../engines/QueueEngine.js';
 export { createServer, type Server } from './createServer.js';
 export type { EventHandler, HandlerContext } from './eventHandlers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryEngine } from '../../src/engines/memory/memoryEngine.js';
-import { MemoryQueues } from '../../src/engines/memoryQueues.js';
+import { MemoryQueues } from '../../src/engines/memory/memoryQueues.js';
 import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js';
 import type { StatewireError } from '../../src/errors/StatewireError.js';
 

@@ -4,3 +4,4 @@ export {
   type MemoryEngineOptions,
   memoryEngine,
 } from './memoryEngine.js';
+export type { MemoryQueuesOptions } from './memoryQueues.js';

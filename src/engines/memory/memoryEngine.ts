@@ -10,8 +10,8 @@ import type {
   StoredMessage,
   Unsubscribe,
 } from '../Engine.js';
-import { MemoryQueues, type MemoryQueuesOptions } from '../memoryQueues.js';
 import { IdWindow } from './idWindow.js';
+import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
 import { type HistoryLimits, RoomLog } from './roomLog.js';
 

@@ -1,13 +1,13 @@
 import { nanoid } from 'nanoid';
-import { StatewireError } from '../errors/StatewireError.js';
-import type { Unsubscribe } from './Engine.js';
+import { StatewireError } from '../../errors/StatewireError.js';
+import type { Unsubscribe } from '../Engine.js';
 import type {
   DeadLetter,
   QueueDelivery,
   QueueEngine,
   QueueItemInput,
   QueueOptions,
-} from './QueueEngine.js';
+} from '../QueueEngine.js';
 
 export interface MemoryQueuesOptions {
   /** Items a queue holds before `enqueue` fails with UNAVAILABLE. */
