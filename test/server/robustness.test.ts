@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Server } from '../../src/server/index.js';
 import {
   closeServers,
+  roundTrip,
   signIn,
   simulatedTime,
   startServer,
@@ -217,6 +218,19 @@ describe('heartbeat and ping', () => {
     expect(await silent.closed).toEqual({ code: 1001, reason: 'HEARTBEAT_TIMEOUT' });
     expect(alive.isOpen).toBe(true);
     await served();
+  });
+
+  it('heartbeatMs 0: welcome says so, no pings, a silent connection stays', async () => {
+    const { clock, now } = simulatedTime();
+    const { server } = await setup({ heartbeatMs: 0, clock, now });
+    const silent = await signIn(server.url, 'silent', { autoPong: false });
+    expect(silent.log[0]).toMatchObject({ type: 'welcome', heartbeatMs: 0 });
+    let pings = 0;
+    silent.ws.on('ping', () => pings++);
+    clock.increment(24 * 60 * 60 * 1000);
+    await roundTrip(silent);
+    expect(pings).toBe(0);
+    expect(silent.isOpen).toBe(true);
   });
 });
 
