@@ -1,13 +1,17 @@
-/** Rethrows outside the current call stack, as XState does with errors in observers. */
+/**
+ * A user handler threw: logged, never rethrown. Rethrowing (even later) would end a Node
+ * process for a bug in one handler; the `error` event is not used, as its own handler may throw.
+ */
 export function reportHandlerError(error: unknown): void {
-  setTimeout(() => {
-    throw error;
-  });
+  console.error('statewire: an event handler threw', error);
 }
 
 type Handler<T> = (payload: T) => void;
 
-/** A small typed event emitter; `on` returns the matching `off`. */
+/**
+ * A small typed event emitter; `on` returns the matching `off`. A handler that throws does not
+ * stop the others: its error goes to `console.error` (see `reportHandlerError`).
+ */
 export class Emitter<Events extends object> {
   readonly #handlers = new Map<keyof Events, Set<Handler<never>>>();
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
 import type { Client, ClientEvents } from '../../src/index.js';
 import { createTestClient, nextEvent } from '../../src/testing/index.js';
@@ -291,5 +291,22 @@ describe('client lifecycle (SimulatedClock, in-memory transport)', () => {
     expect(Object.keys(snapshot.subscriptions)).toEqual(['room']);
     expect(JSON.stringify(snapshot)).not.toContain('secret-token-123');
     expect(client.actors.connection.getSnapshot().status).toBe('active');
+  });
+
+  it('a throwing event handler is logged; the other handlers still run, nothing is rethrown', async () => {
+    const { client } = createTestClient();
+    const failure = new Error('handler bug');
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      client.on('signedIn', () => {
+        throw failure;
+      });
+      const next = nextEvent(client, 'signedIn');
+      await client.connect();
+      await next;
+      expect(logged).toHaveBeenCalledWith(expect.any(String), failure);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
