@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ClientEvents,
   type Message,
+  StatewireError,
   type Subscription,
   type Transport,
   webSocketTransport,
@@ -263,18 +264,22 @@ describe('client ↔ server end to end', () => {
       },
     });
     let issued = 0;
+    // No wall-clock window: the first token is valid for a minute but inside the 2-minute
+    // refresh lead, so its refresh is due at once; the second one's is 8 minutes away. When the
+    // refresh is due is a SimulatedClock test (test/client/auth.test.ts).
     const c = client({
       url: server.url,
-      refreshLeadMs: 300,
+      refreshLeadMs: 120_000,
       token: async () => {
-        const expiresAt = Date.now() + 600;
-        return { token: `t${++issued}:${expiresAt}`, expiresAt };
+        const expiresAt = Date.now() + (++issued === 1 ? 60_000 : 600_000);
+        return { token: `t${issued}:${expiresAt}`, expiresAt };
       },
     });
     let connects = 0;
     c.on('connecting', () => connects++);
+    const refreshed = new Promise((resolve) => c.actors.auth.on('refreshed', resolve));
     await c.connect();
-    await new Promise((resolve) => c.actors.auth.on('refreshed', resolve));
+    await refreshed;
     expect(issued).toBe(2);
     expect(verified.map((t) => t.split(':')[0])).toEqual(['t1', 't2']);
     expect(connects).toBe(1);
@@ -283,42 +288,34 @@ describe('client ↔ server end to end', () => {
   });
 
   it('TOKEN_EXPIRED on a call → one refresh → the call is retried once', async () => {
+    // The handler answers the first call TOKEN_EXPIRED, as the server does for a call arriving
+    // after the session's token expired: the same frames, without waiting for an expiry.
+    const verified: string[] = [];
     const server = await startServer({
-      tokenGraceMs: 10_000,
       auth: {
-        verifyToken: (token) =>
-          token === 'short' ? { uid: 'u', expiresAt: Date.now() + 150 } : { uid: 'u' },
+        verifyToken: (token) => {
+          verified.push(token);
+          return { uid: 'u' };
+        },
       },
     });
     let served = 0;
     server.on('echo', (content) => {
-      served++;
+      if (++served === 1) throw new StatewireError('TOKEN_EXPIRED', 'token expired');
       return content;
     });
-    const refreshing = deferred();
-    const gate = deferred<string>();
-    let calls = 0;
-    const answeredExpired = deferred();
+    const frames: string[] = [];
+    let issued = 0;
     const c = client({
       url: server.url,
-      transport: tapped((frame) => {
-        if (frame.includes('"res"') && frame.includes('TOKEN_EXPIRED')) answeredExpired.resolve();
-      }),
-      token: () => {
-        if (++calls === 1) return 'short';
-        refreshing.resolve();
-        return gate.promise;
-      },
+      transport: tapped((frame) => frames.push(frame)),
+      token: () => `t${++issued}`,
     });
     await c.connect();
-    // The server announced the expiry; the token function is now running (held open).
-    await refreshing.promise;
-    const answer = c.request('echo', 'again');
-    // The server answers the call TOKEN_EXPIRED: the client holds it for the refresh.
-    await answeredExpired.promise;
-    gate.resolve('long');
-    expect(await answer).toBe('again');
-    expect(served).toBe(1);
+    expect(await c.request('echo', 'again')).toBe('again');
+    expect(served).toBe(2);
+    expect(verified).toEqual(['t1', 't2']);
+    expect(frames.filter((frame) => frame.includes('TOKEN_EXPIRED'))).toHaveLength(1);
     expect(c.isConnected).toBe(true);
   });
 
