@@ -6,7 +6,6 @@ import { webSocketTransport } from '../actors/webSocketTransport.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { authMachine } from '../machines/auth.js';
 import {
-  backoffDelay,
   type ConnectionContext,
   type ConnectionStateName,
   connectionMachine,
@@ -138,7 +137,6 @@ class StatewireClient implements Client {
       sendToken: (token) =>
         this.#calls.request({ type: 'token', token }, { retryOnExpired: false }),
     });
-    const random = options.random;
     const logic = connectionMachine.provide({
       actors: {
         socket: createSocketLogic({
@@ -159,14 +157,6 @@ class StatewireClient implements Client {
         sendHello: ({ context }) => this.#outbox.send(this.#hello(context.uid)),
         sendPing: () => this.#outbox.send({ type: 'ping', id: `hb${++this.#heartbeats}` }),
       },
-      delays: random
-        ? {
-            backoff: ({ context }) =>
-              context.reconnect === false
-                ? 0
-                : backoffDelay(context.attempt, context.reconnect, random),
-          }
-        : {},
     });
 
     this.#connection = createActor(logic, {

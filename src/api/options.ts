@@ -38,5 +38,6 @@ export function connectionInput(options: ClientOptions, credentials: Credentials
           },
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
+    random: options.random,
   };
 }

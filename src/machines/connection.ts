@@ -26,6 +26,8 @@ export interface ConnectionInput {
   heartbeat?: HeartbeatPolicy | false;
   timeoutMs: number;
   waitOnFirstConnect: boolean;
+  /** Jitter source in [0, 1) for the backoff; `Math.random` when absent. */
+  random?: () => number;
 }
 
 /** Why an attempt or a session ended; `fatal` failures are never retried. */
@@ -223,7 +225,7 @@ export const connectionMachine = setup({
     backoff: ({ context }) =>
       context.reconnect === false
         ? 0
-        : backoffDelay(context.attempt, context.reconnect, Math.random),
+        : backoffDelay(context.attempt, context.reconnect, context.random ?? Math.random),
     connectTimeout: ({ context }) => context.timeoutMs,
     handshakeTimeout: ({ context }) => context.timeoutMs,
     heartbeatInterval: ({ context }) => heartbeatOf(context).intervalMs,

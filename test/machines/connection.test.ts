@@ -284,14 +284,13 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, policy, () => 0.5)).toBe(2000);
   });
 
-  it('a client-provided jitter source drives the named delay', () => {
+  it('a client-provided jitter source (input.random) drives the named delay', () => {
     const clock = new SimulatedClock();
     const actor = createActor(
       connectionMachine.provide({
         actors: { socket: fromCallback(() => undefined), auth: authStub },
-        delays: { backoff: ({ context }) => backoffDelay(context.attempt, policy, () => 0.25) },
       }),
-      { input: input({ reconnect: policy }), clock },
+      { input: input({ reconnect: policy, random: () => 0.25 }), clock },
     ).start();
     actor.send({ type: 'CONNECT' });
     actor.send({ type: 'SOCKET.OPEN' });
