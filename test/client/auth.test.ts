@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { type InspectionEvent, waitFor } from 'xstate';
 import { UnauthorizedError } from '../../src/index.js';
-import { createTestClient, nextEvent } from '../../src/testing/index.js';
+import { createTestClient, type FakeServer, nextEvent } from '../../src/testing/index.js';
+
+/** The fake server answers every `req` with TOKEN_EXPIRED, whatever the token. */
+function answerEveryRequestExpired(server: FakeServer): void {
+  server.intercept('req', (message, connection) => {
+    connection.send({
+      type: 'res',
+      id: message.id,
+      error: { code: 'TOKEN_EXPIRED', message: 'expired' },
+    });
+    return true;
+  });
+}
 
 describe('auth (SimulatedClock, in-memory transport)', () => {
   it('a static token goes in hello', async () => {
@@ -74,14 +86,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
 
   it('a second TOKEN_EXPIRED after the retry rejects the call', async () => {
     const { client, server } = createTestClient({ token: async () => 'always-expired' });
-    server.intercept('req', (message, connection) => {
-      connection.send({
-        type: 'res',
-        id: message.id,
-        error: { code: 'TOKEN_EXPIRED', message: 'expired' },
-      });
-      return true;
-    });
+    answerEveryRequestExpired(server);
     await client.connect();
     await expect(client.request('x', null)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect(server.last!.received.filter((m) => m.type === 'req')).toHaveLength(2);
@@ -89,14 +94,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
 
   it('a static token cannot be refreshed: TOKEN_EXPIRED rejects at once', async () => {
     const { client, server } = createTestClient({ token: 'static' });
-    server.intercept('req', (message, connection) => {
-      connection.send({
-        type: 'res',
-        id: message.id,
-        error: { code: 'TOKEN_EXPIRED', message: 'expired' },
-      });
-      return true;
-    });
+    answerEveryRequestExpired(server);
     await client.connect();
     const error = nextEvent(client, 'error');
     await expect(client.request('x', null)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
