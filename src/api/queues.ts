@@ -289,7 +289,7 @@ export class Queues {
   }
 
   /** The rpc reply queue's name; registers it on first use (or after the client stopped). */
-  #replyQueue(): Promise<string> {
+  #replyQueue(): string | Promise<string> {
     let record = this.#reply;
     if (!record || record.finished) {
       record = this.#create('', (frame, link) => this.#onReply(frame, link));
@@ -297,13 +297,14 @@ export class Queues {
       this.deps.wake();
     }
     // Known from an earlier registration: requests wait in the publish buffer meanwhile.
-    if (record.registeredOnce) return Promise.resolve(record.name);
+    if (record.registeredOnce) return record.name;
     return this.#registered(record);
   }
 
   #onReply(frame: QmsgMsg, link: number): void {
-    this.#settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
+    // Resolved first: a next rpc made right away joins the ack in the same outgoing frame.
     this.#rpc.onReply(frame.correlationId, frame.data);
+    this.#settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
   }
 
   /** Action of the consumer machine: `qreg` with the current name ('' for a new temporary queue). */

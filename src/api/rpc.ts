@@ -11,8 +11,11 @@ export interface RpcOptions {
 export interface RpcDeps {
   clock: Clock;
   timeoutMs: number;
-  /** The client's reply queue, registered on first use and kept across reconnects. */
-  replyQueue(): Promise<string>;
+  /**
+   * The client's reply queue, registered on first use and kept across reconnects; its name at
+   * once when known.
+   */
+  replyQueue(): string | Promise<string>;
   /** Sends a `qpub` on the publish path (kept across losses, resent with its `mid`). */
   publish(message: { type: 'qpub' } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
 }
@@ -52,23 +55,25 @@ export class RpcCalls {
         ),
       };
       this.#pending.set(correlationId, pending);
-      this.deps
-        .replyQueue()
-        .then((replyTo) => {
-          if (this.#pending.get(correlationId) !== pending) return;
-          // A request nobody took before the caller gave up is dropped by the server.
-          const message = {
-            type: 'qpub' as const,
-            queue,
-            data: data ?? null,
-            replyTo,
-            correlationId,
-            expiresInMs: Math.ceil(timeoutMs),
-            mid: nanoid(),
-          };
-          return this.deps.publish(message, timeoutMs);
-        })
-        .catch((error: StatewireError) => this.#settle(correlationId, error));
+      const send = (replyTo: string) => {
+        if (this.#pending.get(correlationId) !== pending) return;
+        // A request nobody took before the caller gave up is dropped by the server.
+        const message = {
+          type: 'qpub' as const,
+          queue,
+          data: data ?? null,
+          replyTo,
+          correlationId,
+          expiresInMs: Math.ceil(timeoutMs),
+          mid: nanoid(),
+        };
+        return this.deps.publish(message, timeoutMs);
+      };
+      const fail = (error: StatewireError) => this.#settle(correlationId, error);
+      const replyTo = this.deps.replyQueue();
+      // Sent synchronously when the reply queue is known: no microtask hop on the rpc path.
+      if (typeof replyTo === 'string') send(replyTo)?.catch(fail);
+      else replyTo.then(send).catch(fail);
     });
   }
 
