@@ -59,6 +59,20 @@ function deferred<T = void>() {
   return { promise, resolve };
 }
 
+/** A server with token auth for uid `u`, recording every token it verified. */
+async function tokenServer() {
+  const verified: string[] = [];
+  const server = await startServer({
+    auth: {
+      verifyToken: (token) => {
+        verified.push(token);
+        return { uid: 'u' };
+      },
+    },
+  });
+  return { server, verified };
+}
+
 describe('client ↔ server end to end', () => {
   it('connects, subscribes, publishes, calls the server', async () => {
     const server = await startServer();
@@ -290,15 +304,7 @@ describe('client ↔ server end to end', () => {
   it('TOKEN_EXPIRED on a call → one refresh → the call is retried once', async () => {
     // The handler answers the first call TOKEN_EXPIRED, as the server does for a call arriving
     // after the session's token expired: the same frames, without waiting for an expiry.
-    const verified: string[] = [];
-    const server = await startServer({
-      auth: {
-        verifyToken: (token) => {
-          verified.push(token);
-          return { uid: 'u' };
-        },
-      },
-    });
+    const { server, verified } = await tokenServer();
     let served = 0;
     server.on('echo', (content) => {
       if (++served === 1) throw new StatewireError('TOKEN_EXPIRED', 'token expired');
@@ -320,15 +326,7 @@ describe('client ↔ server end to end', () => {
   });
 
   it('setToken sends the new credential on the live socket', async () => {
-    const verified: string[] = [];
-    const server = await startServer({
-      auth: {
-        verifyToken: (token) => {
-          verified.push(token);
-          return { uid: 'u' };
-        },
-      },
-    });
+    const { server, verified } = await tokenServer();
     const c = client({ url: server.url, token: 'first' });
     await c.connect();
     const refreshed = new Promise((resolve) => c.actors.auth.on('refreshed', resolve));
