@@ -28,7 +28,11 @@ interface SubscribeAnswer {
 class RoomRecord {
   state: SubscriptionState = 'subscribing';
   error?: { code: StatewireError['code']; message: string };
-  handles: Subscription[] = [];
+  /**
+   * Replaced, never mutated, when a handle comes or goes: a handler that closes its own handle
+   * cannot disturb a delivery in progress, and delivering needs no copy per message.
+   */
+  handles: readonly Subscription[] = [];
   epoch?: string;
   lastOffset = 0;
   /** Sequence of the current `sub` request: answers to older ones are ignored. */
@@ -54,7 +58,7 @@ class RoomRecord {
     const from = this.state;
     this.state = next;
     this.error = snapshot.context.error;
-    for (const handle of [...this.handles]) handle.stateChanged(from, next);
+    for (const handle of this.handles) handle.stateChanged(from, next);
     if (next === 'failed' || next === 'unsubscribed') this.rooms.forget(this);
   }
 }
@@ -112,7 +116,7 @@ export class Rooms {
       if (this.deps.calls.phase === 'online') record.dispatch({ type: 'ONLINE' });
     }
     const handle = new Subscription(room, record);
-    record.handles.push(handle);
+    record.handles = [...record.handles, handle];
     if (handler) handle.on('message', handler);
     return handle;
   }
@@ -161,7 +165,7 @@ export class Rooms {
     record.dispatch({ type: 'SUBSCRIBED' });
     if (!resumed) return;
     const info = { recovered: answer.recovered === true, missed: answer.missed ?? 0 };
-    for (const handle of [...record.handles]) handle.emit('recovered', info);
+    for (const handle of record.handles) handle.emit('recovered', info);
   }
 
   deliver(frame: RoomMessage): void {
@@ -180,8 +184,7 @@ export class Rooms {
     };
     if (frame.from !== undefined) message.from = frame.from;
     if (record) {
-      // A copy: a handler may close its own handle, which takes it out of `handles`.
-      for (const handle of [...record.handles]) handle.emit('message', message);
+      for (const handle of record.handles) handle.emit('message', message);
     }
     callAll(this.#byRoom.get(frame.room), message);
     callAll(this.#byEvent.get(frame.event), message);
@@ -192,7 +195,7 @@ export class Rooms {
     const record = this.records.get(frame.room);
     if (!record) return;
     const event = { room: frame.room, uid: frame.uid, action: frame.type };
-    for (const handle of [...record.handles]) handle.emit('presence', event);
+    for (const handle of record.handles) handle.emit('presence', event);
   }
 
   goOnline(): void {
@@ -211,8 +214,7 @@ export class Rooms {
   }
 
   release(record: RoomRecord, handle: Subscription): void {
-    const index = record.handles.indexOf(handle);
-    if (index >= 0) record.handles.splice(index, 1);
+    record.handles = record.handles.filter((h) => h !== handle);
     if (record.handles.length === 0) record.dispatch({ type: 'CLOSE' });
   }
 
