@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from '../../src/server/index.js';
+import { findChromium, launchChromium } from './chromium.js';
 import type { PageState } from './page.js';
 
 /*
@@ -12,8 +14,6 @@ import type { PageState } from './page.js';
  * browser (global WebSocket, no `ws`, no node builtins, no server code) and driven in headless
  * Chromium against the real server.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 declare const statewire: PageState;
 
@@ -50,15 +50,32 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`;
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-  });
+  browser = await launchChromium(await findChromium());
 });
 
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => pageServer?.close(resolve));
+});
+
+describe('the Chromium the test drives', () => {
+  it('is CHROMIUM_PATH, else a system Chromium, else the one packaged in npm', async () => {
+    const present = fileURLToPath(import.meta.url);
+    expect(await findChromium({ env: { CHROMIUM_PATH: present } })).toMatchObject({
+      source: 'CHROMIUM_PATH',
+      executablePath: present,
+    });
+    await expect(findChromium({ env: { CHROMIUM_PATH: '/nowhere/chromium' } })).rejects.toThrow(
+      'CHROMIUM_PATH=/nowhere/chromium does not exist',
+    );
+    expect(
+      await findChromium({ env: {}, systemPaths: ['/nowhere/chromium', present] }),
+    ).toMatchObject({ source: 'system', executablePath: present });
+    const packaged = await findChromium({ env: {}, systemPaths: ['/nowhere/chromium'] });
+    expect(packaged.source).toBe('@sparticuz/chromium');
+    expect(existsSync(packaged.executablePath)).toBe(true);
+    expect(browser.version()).toMatch(/^\d+\./);
+  });
 });
 
 describe('browser bundle', () => {
