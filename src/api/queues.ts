@@ -12,65 +12,26 @@ import type { Json, QmsgMsg } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import type { Clock } from './clock.js';
 import type { Outbox } from './outbox.js';
-import { RpcCalls, type RpcOptions } from './rpc.js';
+import type {
+  QueueDelivery,
+  QueueHandler,
+  QueueMessageAck,
+  QueueMessageOptions,
+  RpcOptions,
+} from './queueTypes.js';
+import { RpcCalls } from './rpc.js';
 import { type ActorSnapshotJson, actorJson } from './snapshot.js';
 import type { ClientEvents } from './types.js';
 
-/** One delivery as a queue handler receives it. */
-export interface QueueDelivery {
-  queue: string;
-  data: Json;
-  /** Message id: the same on every redelivery of the message. */
-  id: string;
-  /** 1 on the first delivery. */
-  attempt: number;
-  /** Attempts after which the server dead-letters the message (when it says). */
-  maxAttempts?: number;
-  replyTo?: string;
-  correlationId?: string;
-}
-
-/**
- * Handles one delivery. Its return value (or resolved value) is the reply when the message has
- * a `replyTo`; then the delivery is acked. A throw or a rejection hands the message back for
- * another attempt; on the last attempt the client emits `deadLetter` instead. A reply the
- * server refuses (e.g. the caller's reply queue is gone) is reported on the `error` event.
- */
-export type QueueHandler = (delivery: QueueDelivery) => unknown;
-
-export interface QueueMessageOptions {
-  replyTo?: string;
-  correlationId?: string;
-  /** Dropped by the server if no consumer took it within this time. */
-  expiresInMs?: number;
-  /** How long to wait for the server's ack once sent. Default: the client's `timeoutMs`. */
-  timeoutMs?: number;
-}
-
-export interface QueueMessageAck {
-  /** The message id. */
-  id: string;
-}
-
-export type { RpcOptions };
-
-/** Client event `deadLetter`: a delivery failed on its last attempt; the server drops it. */
-export interface DeadLetterEvent {
-  queue: string;
-  id: string;
-  data: Json;
-  attempts: number;
-  /** The handler's error message (also sent as the `qnack` reason). */
-  reason: string;
-  /** What the handler threw or rejected with. */
-  error: unknown;
-}
-
-/** Client event `queueRenamed`: a temporary queue expired while offline and was replaced. */
-export interface QueueRenamedEvent {
-  from: string;
-  to: string;
-}
+export type {
+  DeadLetterEvent,
+  QueueDelivery,
+  QueueHandler,
+  QueueMessageAck,
+  QueueMessageOptions,
+  QueueRenamedEvent,
+  RpcOptions,
+} from './queueTypes.js';
 
 type ConsumerActor = Actor<typeof queueConsumerMachine>;
 
@@ -112,6 +73,10 @@ class ConsumerRecord {
   /** Set when `qunreg` went out: settles with its answer or the loss of the socket. */
   unregistered?: Promise<void>;
   waiters: Array<{ resolve(name: string): void; reject(error: StatewireError): void }> = [];
+  /** The user's handler (the rpc reply queue has none: its `receive` resolves rpcs). */
+  handler?: QueueHandler;
+  /** Who registered it last (a client handle; undefined: the client): its `close()` ends it. */
+  owner?: object;
 
   constructor(
     /** Key in snapshots and `client.actors` until the server named the queue. */
@@ -165,8 +130,11 @@ export class Queues {
     });
   }
 
-  /** Registers a consumer; resolves with the queue name once the server attached it. */
-  register(queue: string, handler: QueueHandler): Promise<string> {
+  /**
+   * Registers a consumer; resolves with the queue name once the server attached it. A queue
+   * this client already consumes keeps its consumer and gets the new handler (and owner).
+   */
+  register(queue: string, handler: QueueHandler, owner?: object): Promise<string> {
     if (typeof queue !== 'string') {
       return Promise.reject(
         new StatewireError('BAD_REQUEST', 'registerQueue: queue must be a string'),
@@ -177,20 +145,32 @@ export class Queues {
         new StatewireError('BAD_REQUEST', 'registerQueue: handler must be a function'),
       );
     }
-    if (queue !== '' && this.#byName.has(queue)) {
-      return Promise.reject(
-        new StatewireError('BAD_REQUEST', `queue "${queue}" is already registered by this client`),
-      );
+    let record = queue === '' ? undefined : this.#byName.get(queue);
+    if (record) {
+      record.handler = handler;
+    } else {
+      const created = this.#create(queue, (frame, link) => this.#handle(created, frame, link));
+      created.handler = handler;
+      record = created;
+      this.deps.wake();
     }
-    const record = this.#create(queue, (frame, link) => this.#handle(record, handler, frame, link));
-    this.deps.wake();
+    record.owner = owner;
     return this.#registered(record);
+  }
+
+  /** A handle closed: unregisters the consumers it registered last. */
+  release(owner: object): Promise<void> {
+    const owned = [...this.#records].filter((record) => record.owner === owner);
+    return Promise.all(owned.map((record) => this.#close(record))).then(() => undefined);
   }
 
   /** Detaches the consumer; resolves once the server confirmed (or the socket is gone). */
   unregister(queue: string): Promise<void> {
     const record = this.#byName.get(queue);
-    if (!record) return Promise.resolve();
+    return record ? this.#close(record) : Promise.resolve();
+  }
+
+  #close(record: ConsumerRecord): Promise<void> {
     this.#dispatch(record, { type: 'CLOSE' });
     return record.unregistered ?? Promise.resolve();
   }
@@ -399,7 +379,8 @@ export class Queues {
   }
 
   /** Runs the handler; replies and acks on success, nacks (or reports a dead letter) on failure. */
-  #handle(record: ConsumerRecord, handler: QueueHandler, frame: QmsgMsg, link: number): void {
+  #handle(record: ConsumerRecord, frame: QmsgMsg, link: number): void {
+    const handler = record.handler as QueueHandler;
     const delivery: QueueDelivery = {
       queue: frame.queue,
       data: frame.data,

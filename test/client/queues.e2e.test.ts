@@ -181,6 +181,44 @@ describe('queues end to end (real server, ws)', () => {
     expect(consumer.snapshot().consumers.jobs.state).toBe('active');
   });
 
+  it('registerQueue in the signedIn handler: resolves on every reconnect, still one consumer', async () => {
+    const server = await startServer();
+    const transport = cuttable();
+    const sent: string[] = [];
+    const recording: Transport = {
+      connect: (url, handlers) => {
+        const socket = transport.connect(url, handlers);
+        return {
+          send: (text) => {
+            sent.push(text);
+            socket.send(text);
+          },
+          close: (code, reason) => socket.close(code, reason),
+        };
+      },
+    };
+    const consumer = client({ url: server.url, uid: 'consumer', transport: recording });
+    const got = new Tally();
+    const registrations: Array<Promise<string>> = [];
+    consumer.on('signedIn', () => {
+      registrations.push(consumer.registerQueue('jobs', (d) => void got.record(d)));
+    });
+    await consumer.connect();
+    expect(await registrations[0]).toBe('jobs');
+
+    const back = nextEvent(consumer, 'signedIn');
+    transport.sockets[0].close(4000, 'cut by test');
+    await back;
+    expect(await registrations[1]).toBe('jobs');
+    const producer = client({ url: server.url, uid: 'producer' });
+    const ids = await queueAll(producer, 'jobs', 4);
+    await got.until(4);
+    await consumer.ping();
+    expect(got.ids()).toEqual(ids);
+    // One qreg per socket: the consumer re-registered itself, the handler's call added none.
+    expect(sent.join('\n').match(/"type":"qreg"/g)).toHaveLength(2);
+  });
+
   it('server restarted: consumers and the rpc reply queue register again, work resumes', async () => {
     const server = await startServer();
     const clock = new SimulatedClock();

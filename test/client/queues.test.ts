@@ -257,12 +257,66 @@ describe('queue consumers (SimulatedClock, in-memory transport)', () => {
     expect(await connection.next('qunreg')).toMatchObject({ queue: 'jobs' });
   });
 
-  it('refusals: a second consumer of one queue (BAD_REQUEST), FORBIDDEN from the server', async () => {
+  it('registerQueue again for a consumed queue: same name, new handler, no second qreg', async () => {
+    const { client, server } = createTestClient();
+    const first: unknown[] = [];
+    const second: unknown[] = [];
+    expect(await client.registerQueue('jobs', ({ data }) => void first.push(data))).toBe('jobs');
+    const connection = server.last!;
+    connection.send(qmsg('jobs', 'one'));
+    await connection.next('qack');
+    expect(await client.registerQueue('jobs', ({ data }) => void second.push(data))).toBe('jobs');
+    connection.send(qmsg('jobs', 'two'));
+    await connection.next('qack');
+    expect([first, second]).toEqual([['one'], ['two']]);
+    expect(connection.received.filter((m) => m.type === 'qreg')).toHaveLength(1);
+    expect([...client.actors.consumers.keys()]).toEqual(['jobs']);
+  });
+
+  it('registerQueue again while the first registration is under way: both resolve, one qreg', async () => {
+    const { client, server } = createTestClient();
+    const opened = server.nextConnection();
+    const got: string[] = [];
+    const first = client.registerQueue('jobs', () => void got.push('first handler'));
+    const again = client.registerQueue('jobs', () => void got.push('second handler'));
+    const connection = await opened;
+    expect(await Promise.all([first, again])).toEqual(['jobs', 'jobs']);
+    connection.send(qmsg('jobs', 1));
+    await connection.next('qack');
+    expect(got).toEqual(['second handler']);
+    expect(connection.received.filter((m) => m.type === 'qreg')).toHaveLength(1);
+  });
+
+  it('registerQueue in every signedIn handler: resolves on each reconnect, one consumer', async () => {
+    const setup = createTestClient({ reconnect: BACKOFF });
+    const { client, server, clock } = setup;
+    const got: unknown[] = [];
+    const registrations: Array<Promise<string>> = [];
+    client.on('signedIn', () => {
+      registrations.push(client.registerQueue('jobs', ({ data }) => void got.push(data)));
+    });
+    await client.connect();
+    expect(await registrations[0]).toBe('jobs');
+    server.dropAll();
+    await reconnecting(setup);
+    const reopened = server.nextConnection();
+    clock.increment(100);
+    const second = await reopened;
+    await nextEvent(client, 'signedIn');
+    expect(registrations).toHaveLength(2);
+    expect(await registrations[1]).toBe('jobs');
+    expect(second.received.filter((m) => m.type === 'qreg')).toEqual([
+      expect.objectContaining({ queue: 'jobs' }),
+    ]);
+    second.send(qmsg('jobs', 'after the reconnect'));
+    await second.next('qack');
+    expect(got).toEqual(['after the reconnect']);
+    expect(client.snapshot().consumers.jobs.state).toBe('active');
+  });
+
+  it('refusals: FORBIDDEN from the server', async () => {
     const { client, server } = createTestClient();
     await client.registerQueue('jobs', () => undefined);
-    await expect(client.registerQueue('jobs', () => undefined)).rejects.toMatchObject({
-      code: 'BAD_REQUEST',
-    });
     server.intercept('qreg', (message, connection) => {
       connection.send({
         type: 'res',
