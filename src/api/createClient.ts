@@ -16,11 +16,13 @@ import {
   subscriptionStateName,
   subscriptionsMachine,
 } from '../machines/subscription.js';
+import { requireDepthWithin } from '../protocol/depth.js';
 import type { HelloMsg, Json, ServerMessage } from '../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { Calls, type Phase } from './calls.js';
 import { epochNow, monotonicNow, realClock } from './clock.js';
 import { Emitter } from './emitter.js';
+import { createHandle } from './handle.js';
 import { Transient } from './http/transient.js';
 import { actorOptions, connectionInput, DEFAULTS } from './options.js';
 import { Outbox } from './outbox.js';
@@ -39,6 +41,7 @@ import type {
   Client,
   ClientActors,
   ClientEvents,
+  ClientHandle,
   ClientOptions,
   HistoryOptions,
   HistoryPage,
@@ -268,6 +271,7 @@ class StatewireClient implements Client {
     content: Json,
     options: { timeoutMs?: number } = {},
   ): Promise<PublishAck> {
+    requireDepthWithin(content, 'content');
     // The message id makes a resend after a reconnect harmless: the server acks it again.
     const message = { type: 'pub' as const, room, event, content, mid: nanoid() };
     const viaSocket = () => this.#calls.publish(message, options);
@@ -275,12 +279,14 @@ class StatewireClient implements Client {
   }
 
   send(event: string, content: Json, options: { room?: string } = {}): void {
+    requireDepthWithin(content, 'content');
     if (!this.#calls.send({ type: 'send', event, content, room: options.room })) {
       throw new StatewireError('UNAVAILABLE', 'offline buffer is full (maxBuffered)');
     }
   }
 
   async request<T = Json>(event: string, content: Json, options: CallOptions = {}): Promise<T> {
+    requireDepthWithin(content, 'content');
     const message = { type: 'req' as const, event, content, room: options.room };
     const viaSocket = () => this.#calls.request(message, { timeoutMs: options.timeoutMs });
     return (await this.#transient.route(message, options, viaSocket)) as T;
@@ -328,6 +334,7 @@ class StatewireClient implements Client {
     data: Json,
     options?: QueueMessageOptions,
   ): Promise<QueueMessageAck> {
+    requireDepthWithin(data, 'data');
     if (this.#transient.active) {
       return (await this.#transient.queueMessage(queue, data, options)) as QueueMessageAck;
     }
@@ -337,6 +344,11 @@ class StatewireClient implements Client {
   rpc<T = Json>(queue: string, data: Json, options?: RpcOptions): Promise<T> {
     // Not async: the caller's continuation runs one microtask earlier, early enough for its next
     // rpc to share a frame with the ack of this reply (see Queues.#onReply).
+    try {
+      requireDepthWithin(data, 'data');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const reply = this.#transient.active
       ? this.#transient.rpc(queue, data, options)
       : this.#queues.rpc(queue, data, options);
@@ -346,6 +358,10 @@ class StatewireClient implements Client {
   setToken(token: TokenSource): void {
     this.#credentials.set(token);
     this.#auth.send({ type: 'SET_TOKEN', mode: this.#credentials.mode });
+  }
+
+  handle(): ClientHandle {
+    return createHandle({ client: this, queues: this.#queues });
   }
 
   #hello(uid: string | undefined): HelloMsg {

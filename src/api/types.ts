@@ -160,4 +160,22 @@ export interface Client {
   /** Sends `data` to `queue` and resolves with the consumer's reply (TIMEOUT if none in time). */
   rpc<T = Json>(queue: string, data: Json, options?: RpcOptions): Promise<T>;
   setToken(token: TokenSource): void;
+  /**
+   * A client-shaped handle over this client's socket, auth session and subscription registry
+   * (SPEC §3); its `close()` releases only what it registered.
+   */
+  handle(): ClientHandle;
+}
+
+/**
+ * A handle on a client (`client.handle()`): the client's API over the same socket. `close()`
+ * (also `disconnect()`) ends the subscriptions, queue consumers and event handlers this handle
+ * registered and rejects its pending calls with `DISCONNECTED`; the socket and session stay.
+ * `client.disconnect()` ends the socket and everything every handle registered (the handles'
+ * event handlers stay, as the client's do). A closed handle refuses further use.
+ */
+export interface ClientHandle extends Client {
+  readonly closed: boolean;
+  /** Resolves once the consumers this handle registered are detached. */
+  close(): Promise<void>;
 }
