@@ -71,9 +71,16 @@ export interface Engine {
   join(room: string, uid: string, memberId: string): Promise<void>;
   leave(room: string, uid: string, memberId: string): Promise<void>;
   members(room: string): Promise<string[]>;
-  /** Records that `uid` signed in, so its personal room stays its own while it is offline. */
+  /**
+   * Renews `uid`'s claim on its personal room (at sign-in and when its last session on a node
+   * ends), so the room stays its own while it is offline: for the engine's claim ttl after
+   * the last renewal. Claims are bounded in time and count, never kept for ever.
+   */
   rememberUid(uid: string): Promise<void>;
-  /** Whether `name` is a uid that has signed in (its room is then nobody else's). */
+  /**
+   * Whether `name` is a uid with an unexpired claim, or one present in its own room (signed
+   * in anywhere): its room is then nobody else's.
+   */
   isKnownUid(name: string): Promise<boolean>;
   /** Competing-consumer work queues (SPEC §5). */
   readonly queues: QueueEngine;

@@ -1,4 +1,5 @@
 import { StatewireError } from '../errors/StatewireError.js';
+import { DEFAULT_MAX_DEPTH, exceedsDepth } from './depth.js';
 import type { ClientMessage, ClientMessageType, RequestId } from './frames.js';
 
 type FieldKind = 'string' | 'nonEmptyString' | 'id' | 'json' | 'position' | 'count';
@@ -77,14 +78,22 @@ export function requestIdOf(raw: unknown): RequestId | undefined {
   return typeof id === 'number' || typeof id === 'string' ? id : undefined;
 }
 
-/** Checks a decoded message against its type's shape; throws BAD_REQUEST naming the problem. */
-export function parseClientMessage(raw: unknown): ClientMessage {
+/** How a message type is named in an error: never the whole value, which may be huge or deep. */
+function describeType(type: unknown): string {
+  return typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : `of kind ${typeof type}`;
+}
+
+/**
+ * Checks a decoded message against its type's shape; throws BAD_REQUEST naming the problem.
+ * JSON fields (`content`, `data`) nested deeper than `maxDepth` are refused too.
+ */
+export function parseClientMessage(raw: unknown, maxDepth = DEFAULT_MAX_DEPTH): ClientMessage {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new StatewireError('BAD_REQUEST', 'message must be an object');
   }
   const type = (raw as { type?: unknown }).type;
   if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) {
-    throw new StatewireError('BAD_REQUEST', `unknown message type ${JSON.stringify(type)}`);
+    throw new StatewireError('BAD_REQUEST', `unknown message type ${describeType(type)}`);
   }
   const shape = SHAPES[type as ClientMessageType];
   for (const [field, rule] of Object.entries(shape)) {
@@ -92,6 +101,12 @@ export function parseClientMessage(raw: unknown): ClientMessage {
     if (value === undefined && rule.optional) continue;
     if (!fits(rule.kind, value)) {
       throw new StatewireError('BAD_REQUEST', `${type}: field "${field}" is missing or invalid`);
+    }
+    if (rule.kind === 'json' && exceedsDepth(value, maxDepth)) {
+      throw new StatewireError(
+        'BAD_REQUEST',
+        `${type}: field "${field}" is nested deeper than ${maxDepth} levels`,
+      );
     }
   }
   return raw as ClientMessage;

@@ -21,8 +21,8 @@ export class BrokerCore {
   readonly hub: RoomHub;
   readonly queues: QueueBroker;
   readonly flusher: FlushScheduler;
-  /** uid → number of signed-in connections on this node. */
-  private readonly localUids = new Map<string, number>();
+  /** uid → signed-in connections on this node, and whether one of them claims the uid room. */
+  private readonly localUids = new Map<string, { sessions: number; claims: boolean }>();
 
   constructor(readonly options: ResolvedOptions) {
     this.engine = options.engine;
@@ -88,9 +88,15 @@ export class BrokerCore {
     return this.engine.isKnownUid(room);
   }
 
-  /** `claim`: a stated or verified uid keeps its room for good; an assigned one needs not. */
+  /**
+   * `claim`: a stated or verified uid keeps its room for the engine's claim ttl after its last
+   * session (renewed then); an assigned one needs no claim.
+   */
   signedIn(uid: string, claim: boolean): void {
-    this.localUids.set(uid, (this.localUids.get(uid) ?? 0) + 1);
+    const local = this.localUids.get(uid) ?? { sessions: 0, claims: false };
+    local.sessions++;
+    local.claims ||= claim;
+    this.localUids.set(uid, local);
     if (claim) this.rememberUid(uid);
   }
 
@@ -99,9 +105,11 @@ export class BrokerCore {
   }
 
   signedOut(uid: string): void {
-    const count = (this.localUids.get(uid) ?? 1) - 1;
-    if (count > 0) this.localUids.set(uid, count);
-    else this.localUids.delete(uid);
+    const local = this.localUids.get(uid);
+    if (!local) return;
+    if (--local.sessions > 0) return;
+    this.localUids.delete(uid);
+    if (local.claims) this.rememberUid(uid);
   }
 
   reportError(error: unknown, where: string): void {

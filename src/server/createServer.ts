@@ -7,6 +7,8 @@ import type { Duplex } from 'node:stream';
 import { nanoid } from 'nanoid';
 import { WebSocketServer } from 'ws';
 import type { Engine, StoredMessage } from '../engines/Engine.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import { exceedsDepth } from '../protocol/depth.js';
 import type { Json } from '../protocol/frames.js';
 import { Connection } from './connection.js';
 import { BrokerCore } from './core.js';
@@ -92,6 +94,10 @@ class StatewireServer implements Server {
   }
 
   publish(room: string, event: string, content: Json): Promise<StoredMessage> {
+    if (exceedsDepth(content, this.core.options.maxDepth)) {
+      const message = `content is nested deeper than ${this.core.options.maxDepth} levels`;
+      return Promise.reject(new StatewireError('BAD_REQUEST', message));
+    }
     return this.core.engine.publish({ room, event, content: content ?? null, id: nanoid() });
   }
 

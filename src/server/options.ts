@@ -1,7 +1,8 @@
 import type { ActorOptions, AnyActorLogic, Observer } from 'xstate';
 import type { Engine } from '../engines/Engine.js';
-import { memoryEngine } from '../engines/memory/memoryEngine.js';
+import { type MemoryEngineOptions, memoryEngine } from '../engines/memory/memoryEngine.js';
 import type { DeadLetter } from '../engines/QueueEngine.js';
+import { DEFAULT_MAX_DEPTH } from '../protocol/depth.js';
 
 /** What a signed-in client asks to do; `target` is a room, an event name, a queue or the uid. */
 export type AuthorizeAction =
@@ -64,10 +65,19 @@ export interface ServerOptions {
   authorize?: Authorize;
   /** Default: a new memoryEngine() configured with `history`. */
   engine?: Engine;
-  /** History bounds for the default memory engine (configure a passed engine yourself). */
-  history?: { size?: number; ttlMs?: number };
+  /**
+   * History bounds for the default memory engine. A passed `engine` takes them in its own
+   * options instead (`memoryEngine({ history })`, `redisEngine({ history })`).
+   */
+  history?: MemoryEngineOptions['history'];
   /** Largest incoming frame in bytes (default 1 MiB); bigger closes the socket with 1009. */
   maxPayload?: number;
+  /**
+   * Deepest nesting of a `content` / `data` value, on WebSocket and HTTP (default 64):
+   * deeper is BAD_REQUEST and nothing of it is stored or forwarded.
+   * @default 64
+   */
+  maxDepth?: number;
   /** Heartbeat tick (default 25 s); a connection silent for two ticks is closed. 0 = off. */
   heartbeatMs?: number;
   /** Browser origins allowed to connect; others get HTTP 403. Requests without Origin pass. */
@@ -105,6 +115,7 @@ export interface ResolvedOptions {
   authorize: Authorize | undefined;
   engine: Engine;
   maxPayload: number;
+  maxDepth: number;
   heartbeatMs: number;
   allowedOrigins: ReadonlySet<string> | null;
   rateLimit: Required<RateLimitOptions> | null;
@@ -123,6 +134,7 @@ export interface ResolvedOptions {
 export const DEFAULTS = {
   host: '127.0.0.1',
   maxPayload: 1024 * 1024,
+  maxDepth: DEFAULT_MAX_DEPTH,
   heartbeatMs: 25_000,
   maxBufferedBytes: 8 * 1024 * 1024,
   tokenGraceMs: 30_000,
@@ -149,6 +161,13 @@ function checkAuth(auth: ServerAuth | undefined): void {
   }
 }
 
+function positiveInteger(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new TypeError(`${name} must be a positive integer`);
+  }
+  return value;
+}
+
 const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id),
@@ -158,7 +177,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   checkAuth(options.auth);
   if (options.engine && options.history) {
     throw new TypeError(
-      'history options configure the default engine; configure your engine instead',
+      'the history option configures the default engine only: pass the limits to your engine ' +
+        'instead, e.g. memoryEngine({ history }) or redisEngine({ url, history })',
     );
   }
   return {
@@ -168,6 +188,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     authorize: options.authorize,
     engine: options.engine ?? memoryEngine({ history: options.history }),
     maxPayload: options.maxPayload ?? DEFAULTS.maxPayload,
+    maxDepth: positiveInteger(options.maxDepth, 'maxDepth') ?? DEFAULTS.maxDepth,
     heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : null,
     rateLimit: resolveRateLimit(options.rateLimit),

@@ -215,7 +215,7 @@ const ALLOWED_WHILE_EXPIRED = new Set<ClientMessageType>(['token', 'ping', 'qack
 export function dispatch(conn: Connection, raw: unknown): void {
   let msg: ClientMessage;
   try {
-    msg = parseClientMessage(raw);
+    msg = parseClientMessage(raw, conn.core.options.maxDepth);
   } catch (error) {
     conn.fail(requestIdOf(raw), error);
     return;

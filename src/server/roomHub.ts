@@ -14,7 +14,11 @@ class LocalRoom implements RoomListener {
   readonly ready: Promise<void>;
   private unsubscribe: Unsubscribe | null = null;
 
-  constructor(engine: Engine, room: string) {
+  constructor(
+    engine: Engine,
+    private readonly room: string,
+    private readonly onError: (error: unknown, where: string) => void,
+  ) {
     this.ready = engine.listen(room, this).then((off) => {
       this.unsubscribe = off;
     });
@@ -22,7 +26,14 @@ class LocalRoom implements RoomListener {
 
   message(message: StoredMessage): void {
     if (this.members.size === 0) return;
-    const frame = encodeRoomMessage(message);
+    let frame: string;
+    try {
+      frame = encodeRoomMessage(message);
+    } catch (error) {
+      // Only content that bypassed the door's checks gets here; it is dropped, loudly.
+      this.onError(error, `room fan-out ${this.room}: message ${message.offset} dropped`);
+      return;
+    }
     for (const member of this.members) member.deliver(message, frame);
   }
 
@@ -54,7 +65,7 @@ export class RoomHub {
   add(member: Membership): Promise<void> {
     let local = this.rooms.get(member.room);
     if (!local) {
-      const created = new LocalRoom(this.engine, member.room);
+      const created = new LocalRoom(this.engine, member.room, this.onError);
       created.ready.catch(() => {
         if (this.rooms.get(member.room) === created) this.rooms.delete(member.room);
       });

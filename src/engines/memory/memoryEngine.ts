@@ -10,14 +10,30 @@ import type {
   StoredMessage,
   Unsubscribe,
 } from '../Engine.js';
+import { HistoryBudget } from './historyBudget.js';
 import { IdWindow } from './idWindow.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
 import { type HistoryLimits, RoomLog } from './roomLog.js';
+import { type UidClaimLimits, UidClaims } from './uidClaims.js';
+
+export interface MemoryHistoryOptions extends Partial<HistoryLimits> {
+  /** Bytes of history all rooms keep together; past it the oldest messages go first. */
+  maxTotalBytes?: number;
+}
 
 export interface MemoryEngineOptions {
-  /** Per-room history bounds: `size` messages (default 1000), `ttlMs` age (default none). */
-  history?: Partial<HistoryLimits>;
+  /**
+   * History bounds: per room `size` messages (default 1000), `maxBytes` (default 1 MiB) and
+   * `ttlMs` age (default none); `maxTotalBytes` for all rooms together (default 64 MiB).
+   * Sizes are the messages' JSON length. A trimmed gap is reported as `recovered: false`.
+   */
+  history?: MemoryHistoryOptions;
+  /**
+   * How long a uid's personal room stays its own after its last session (`ttlMs`, default
+   * 24 h), and how many such claims are kept at most (`max`, default 100,000).
+   */
+  uidClaims?: Partial<UidClaimLimits>;
   /** How many recent message ids are remembered to drop repeated publishes (default 10,000). */
   dedupeWindow?: number;
   /** Work queue bounds: maxLength, prefetch, ackTimeoutMs, maxAttempts. */
@@ -29,11 +45,35 @@ export interface MemoryEngineOptions {
 export interface MemoryEngine extends Engine {
   /** Random per instance: a new memory engine means history was lost. */
   readonly epoch: string;
+  /** Bytes of history all rooms keep now (what `history.maxTotalBytes` bounds). */
+  historyBytes(): number;
   readonly queues: MemoryQueues;
 }
 
 export const DEFAULT_HISTORY_SIZE = 1000;
+export const DEFAULT_HISTORY_BYTES = 1024 * 1024;
+export const DEFAULT_HISTORY_TOTAL_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_UID_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_UID_CLAIMS = 100_000;
 const DEFAULT_DEDUPE_WINDOW = 10_000;
+/** What a stored message costs beside its content's JSON: fields, offsets, bookkeeping. */
+const MESSAGE_OVERHEAD_BYTES = 96;
+
+/** The bytes a message is charged for in the history budgets. */
+function messageBytes(input: PublishInput): number {
+  const content = JSON.stringify(input.content) ?? 'null';
+  return (
+    MESSAGE_OVERHEAD_BYTES +
+    content.length +
+    input.room.length +
+    input.event.length +
+    input.id.length +
+    (input.from?.length ?? 0)
+  );
+}
+
+/** What the dedupe window keeps of a message: its content would pin memory past the budgets. */
+type Receipt = Omit<StoredMessage, 'content'>;
 
 /**
  * The embedded engine: all broker state in this process. Fan-out callbacks run synchronously
@@ -46,14 +86,22 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   const limits: HistoryLimits = {
     size: options.history?.size ?? DEFAULT_HISTORY_SIZE,
     ttlMs: options.history?.ttlMs ?? 0,
+    maxBytes: options.history?.maxBytes ?? DEFAULT_HISTORY_BYTES,
   };
+  const budget = new HistoryBudget(options.history?.maxTotalBytes ?? DEFAULT_HISTORY_TOTAL_BYTES);
   const now = options.now ?? Date.now;
   const epoch = nanoid(12);
   const logs = new Map<string, RoomLog>();
   const listeners = new Map<string, Set<RoomListener>>();
   const presence = new PresenceBook();
-  const knownUids = new Set<string>();
-  const recentIds = new IdWindow<StoredMessage>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+  const uidClaims = new UidClaims(
+    {
+      ttlMs: options.uidClaims?.ttlMs ?? DEFAULT_UID_CLAIM_TTL_MS,
+      max: options.uidClaims?.max ?? DEFAULT_UID_CLAIMS,
+    },
+    now,
+  );
+  const recentIds = new IdWindow<Receipt>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
   /** Returns deliveries whose ack timed out; runs while the engine is started. */
   let ackSweep: ReturnType<typeof setInterval> | null = null;
@@ -61,7 +109,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   function logOf(room: string): RoomLog {
     let log = logs.get(room);
     if (!log) {
-      log = new RoomLog(limits);
+      log = new RoomLog(limits, budget);
       logs.set(room, log);
     }
     log.expire(now());
@@ -89,7 +137,13 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
 
     async start() {
       if (ackSweep) return;
-      ackSweep = setInterval(() => queues.expireUnacked(), queues.sweepIntervalMs);
+      ackSweep = setInterval(() => {
+        try {
+          queues.expireUnacked();
+        } catch (error) {
+          console.error('[statewire] memory engine ack sweep:', error);
+        }
+      }, queues.sweepIntervalMs);
       ackSweep.unref();
     },
 
@@ -101,7 +155,9 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     async publish(input: PublishInput): Promise<StoredMessage> {
       const key = `${input.room}\u0000${input.id}`;
       const seen = recentIds.get(key);
-      if (seen) return seen;
+      // The first result: the stored message while history keeps it, else its receipt.
+      if (seen) return logs.get(input.room)?.at(seen.offset) ?? { ...seen, content: input.content };
+      const bytes = messageBytes(input);
       const log = logOf(input.room);
       const stored: StoredMessage = {
         room: input.room,
@@ -113,8 +169,9 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         at: now(),
       };
       if (input.from !== undefined) stored.from = input.from;
-      log.append(stored);
-      recentIds.remember(key, stored);
+      log.append(stored, bytes);
+      const { content: _, ...receipt } = stored;
+      recentIds.remember(key, receipt);
       fanOut(input.room, (l) => l.message(stored));
       return stored;
     },
@@ -161,11 +218,15 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     },
 
     async rememberUid(uid: string) {
-      knownUids.add(uid);
+      uidClaims.renew(uid);
     },
 
     async isKnownUid(name: string) {
-      return knownUids.has(name);
+      return uidClaims.has(name) || presence.has(name, name);
+    },
+
+    historyBytes() {
+      return budget.bytes;
     },
   };
 }

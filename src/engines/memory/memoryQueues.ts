@@ -10,8 +10,15 @@ import type {
 } from '../QueueEngine.js';
 
 export interface MemoryQueuesOptions {
-  /** Items a queue holds before `enqueue` fails with UNAVAILABLE. */
+  /** Items a queue holds before `enqueue` fails with UNAVAILABLE (default 10,000). */
   maxLength?: number;
+  /** Bytes (the items' JSON size) a queue holds before `enqueue` fails (default 16 MiB). */
+  maxBytes?: number;
+  /**
+   * Queues kept at most (default 10,000): declaring one more first forgets named queues that
+   * hold nothing and have no consumer, else fails with UNAVAILABLE.
+   */
+  maxQueues?: number;
   /** Unacked deliveries one consumer holds at most (prefetch). */
   prefetch?: number;
   /** An unacked delivery older than this goes back to the queue. */
@@ -23,6 +30,7 @@ export interface MemoryQueuesOptions {
 
 interface Item extends QueueItemInput {
   attempt: number;
+  bytes: number;
 }
 
 interface Consumer {
@@ -44,15 +52,31 @@ interface QueueState {
   nextConsumer: number;
   unacked: Map<string, Unacked>;
   seenIds: Set<string>;
+  /** Bytes of the items held (ready + unacked). */
+  bytes: number;
 }
 
 const SEEN_IDS_KEPT = 10_000;
+const ITEM_OVERHEAD_BYTES = 96;
+
+function itemBytes(input: QueueItemInput): number {
+  const data = JSON.stringify(input.data) ?? 'null';
+  return (
+    ITEM_OVERHEAD_BYTES +
+    data.length +
+    input.id.length +
+    (input.replyTo?.length ?? 0) +
+    (input.correlationId?.length ?? 0)
+  );
+}
 const MAX_SWEEP_INTERVAL_MS = 1000;
 
 /** In-process queues: round robin over consumers, bounded prefetch, redelivery on loss. */
 export class MemoryQueues implements QueueEngine {
   private readonly queues = new Map<string, QueueState>();
   private readonly maxLength: number;
+  private readonly maxBytes: number;
+  private readonly maxQueues: number;
   private readonly prefetch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxAttempts: number;
@@ -63,6 +87,8 @@ export class MemoryQueues implements QueueEngine {
 
   constructor(options: MemoryQueuesOptions = {}) {
     this.maxLength = options.maxLength ?? 10_000;
+    this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.maxQueues = options.maxQueues ?? 10_000;
     this.prefetch = options.prefetch ?? 64;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -72,6 +98,10 @@ export class MemoryQueues implements QueueEngine {
 
   async declare(queue: string, options: QueueOptions = {}): Promise<void> {
     if (this.queues.has(queue)) return;
+    if (this.queues.size >= this.maxQueues) this.forgetIdleQueues();
+    if (this.queues.size >= this.maxQueues) {
+      throw new StatewireError('UNAVAILABLE', `too many queues (${this.maxQueues})`);
+    }
     this.queues.set(queue, {
       owner: options.owner ?? null,
       ready: [],
@@ -79,6 +109,7 @@ export class MemoryQueues implements QueueEngine {
       nextConsumer: 0,
       unacked: new Map(),
       seenIds: new Set(),
+      bytes: 0,
     });
   }
 
@@ -99,11 +130,16 @@ export class MemoryQueues implements QueueEngine {
   async enqueue(queue: string, input: QueueItemInput): Promise<void> {
     const state = this.require(queue);
     if (state.seenIds.has(input.id)) return;
-    if (state.ready.length + state.unacked.size >= this.maxLength) {
+    const bytes = itemBytes(input);
+    if (
+      state.ready.length + state.unacked.size >= this.maxLength ||
+      state.bytes + bytes > this.maxBytes
+    ) {
       throw new StatewireError('UNAVAILABLE', `queue ${queue} is full`);
     }
     rememberId(state.seenIds, input.id);
-    state.ready.push({ ...input, attempt: 0 });
+    state.bytes += bytes;
+    state.ready.push({ ...input, attempt: 0, bytes });
     this.dispatch(queue, state);
   }
 
@@ -134,6 +170,7 @@ export class MemoryQueues implements QueueEngine {
     const state = this.require(queue);
     const entry = this.takeUnacked(state, deliveryId, consumerId);
     entry.consumer.held -= 1;
+    state.bytes -= entry.item.bytes;
     this.dispatch(queue, state);
   }
 
@@ -185,7 +222,7 @@ export class MemoryQueues implements QueueEngine {
   private requeue(queue: string, state: QueueState, items: Item[], reason: string): void {
     const retry = items.filter((item) => {
       if (item.attempt < this.maxAttempts) return true;
-      this.deadLetter({ queue, id: item.id, data: item.data, attempts: item.attempt, reason });
+      this.deadLetter(queue, state, item, reason);
       return false;
     });
     state.ready.unshift(...retry);
@@ -193,7 +230,9 @@ export class MemoryQueues implements QueueEngine {
   }
 
   // A listener that throws must not keep the letter from the others nor stop the requeue.
-  private deadLetter(letter: DeadLetter): void {
+  private deadLetter(queue: string, state: QueueState, item: Item, reason: string): void {
+    state.bytes -= item.bytes;
+    const letter = { queue, id: item.id, data: item.data, attempts: item.attempt, reason };
     for (const listener of this.deadLetterListeners) {
       try {
         listener(letter);
@@ -206,21 +245,38 @@ export class MemoryQueues implements QueueEngine {
       const consumer = this.nextFreeConsumer(state);
       if (!consumer) return;
       const item = state.ready.shift()!;
-      if (item.expiresAt !== undefined && item.expiresAt < this.now()) continue;
+      if (item.expiresAt !== undefined && item.expiresAt < this.now()) {
+        state.bytes -= item.bytes;
+        continue;
+      }
       item.attempt += 1;
       const deliveryId = nanoid();
       state.unacked.set(deliveryId, { item, consumer, deliveredAt: this.now() });
       consumer.held += 1;
-      consumer.deliver({
-        queue,
-        deliveryId,
-        id: item.id,
-        data: item.data,
-        attempt: item.attempt,
-        maxAttempts: this.maxAttempts,
-        replyTo: item.replyTo,
-        correlationId: item.correlationId,
-      });
+      try {
+        consumer.deliver({
+          queue,
+          deliveryId,
+          id: item.id,
+          data: item.data,
+          attempt: item.attempt,
+          maxAttempts: this.maxAttempts,
+          replyTo: item.replyTo,
+          correlationId: item.correlationId,
+        });
+      } catch (error) {
+        // A delivery that throws would throw again: dead-letter it, go on with the rest.
+        if (state.unacked.delete(deliveryId)) consumer.held -= 1;
+        const reason = `undeliverable: ${error instanceof Error ? error.message : String(error)}`;
+        this.deadLetter(queue, state, item, reason);
+      }
+    }
+  }
+
+  private forgetIdleQueues(): void {
+    for (const [queue, state] of this.queues) {
+      const idle = state.consumers.length === 0 && state.ready.length + state.unacked.size === 0;
+      if (idle && state.owner === null) this.queues.delete(queue);
     }
   }
 

@@ -30,6 +30,10 @@ export class PresenceBook {
     return { room, action: 'leave', uid };
   }
 
+  has(room: string, uid: string): boolean {
+    return this.rooms.get(room)?.has(uid) ?? false;
+  }
+
   members(room: string): string[] {
     return [...(this.rooms.get(room)?.keys() ?? [])];
   }

@@ -5,23 +5,57 @@ export interface HistoryLimits {
   size: number;
   /** Messages older than this are dropped (0 = no age limit). */
   ttlMs: number;
+  /** Bytes kept per room (the messages' JSON size, estimated); oldest dropped first. */
+  maxBytes: number;
+}
+
+/** Hears of every message a log keeps or drops, so a server-wide byte budget can be kept. */
+export interface LogBytes {
+  kept(log: RoomLog, offset: number, bytes: number): void;
+  dropped(bytes: number): void;
 }
 
 /** One room's bounded history: contiguous offsets, oldest dropped first. */
 export class RoomLog {
   lastOffset = 0;
-  /** Highest offset dropped from the log (by size or age); everything above it is kept. */
+  /** Bytes of the messages kept. */
+  bytes = 0;
+  /** Highest offset dropped from the log (by size, bytes or age); everything above is kept. */
   private trimmedUpTo = 0;
   private items: StoredMessage[] = [];
-  /** Index of the oldest kept message; `items` is compacted once the dead prefix grows. */
+  /** Byte size of each item, index for index. */
+  private sizes: number[] = [];
+  /** Index of the oldest kept message; the arrays are compacted once the dead prefix grows. */
   private head = 0;
 
-  constructor(private readonly limits: HistoryLimits) {}
+  constructor(
+    private readonly limits: HistoryLimits,
+    private readonly budget?: LogBytes,
+  ) {}
 
-  append(message: StoredMessage): void {
+  /** Offset of the oldest message kept, or 0 when none is. */
+  get firstOffset(): number {
+    return this.head < this.items.length ? this.items[this.head].offset : 0;
+  }
+
+  /** The kept message at `offset`, if it is still kept. */
+  at(offset: number): StoredMessage | undefined {
+    const first = this.firstOffset;
+    return first === 0 || offset < first ? undefined : this.items[this.head + offset - first];
+  }
+
+  append(message: StoredMessage, bytes: number): void {
     this.items.push(message);
+    this.sizes.push(bytes);
+    this.bytes += bytes;
     this.lastOffset = message.offset;
-    if (this.items.length - this.head > this.limits.size) this.dropOldest();
+    this.budget?.kept(this, message.offset, bytes);
+    while (
+      this.head < this.items.length &&
+      (this.items.length - this.head > this.limits.size || this.bytes > this.limits.maxBytes)
+    ) {
+      this.dropOldest();
+    }
   }
 
   expire(now: number): void {
@@ -53,11 +87,15 @@ export class RoomLog {
     );
   }
 
-  private dropOldest(): void {
+  dropOldest(): void {
+    const bytes = this.sizes[this.head];
     this.trimmedUpTo = this.items[this.head].offset;
+    this.bytes -= bytes;
     this.head++;
+    this.budget?.dropped(bytes);
     if (this.head > 64 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
   }

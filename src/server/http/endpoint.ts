@@ -22,10 +22,13 @@ export interface Endpoint {
 
 export function endpoint<M>(
   method: Endpoint['method'],
-  parse: (input: CallInput) => M,
+  parse: (input: CallInput, maxDepth: number) => M,
   run: (call: Call, message: M) => Promise<unknown>,
 ): Endpoint {
-  return { method, answer: async (call, input) => run(call, parse(input)) };
+  return {
+    method,
+    answer: async (call, input) => run(call, parse(input, call.core.options.maxDepth)),
+  };
 }
 
 /**
@@ -35,8 +38,10 @@ export function endpoint<M>(
 export function asMessage<T extends ClientMessageType>(
   type: T,
   input: CallInput,
+  maxDepth?: number,
 ): Extract<ClientMessage, { type: T }> {
-  return parseClientMessage({ ...input, type, id: 0 }) as Extract<ClientMessage, { type: T }>;
+  const message = parseClientMessage({ ...input, type, id: 0 }, maxDepth);
+  return message as Extract<ClientMessage, { type: T }>;
 }
 
 /** A query parameter that should be a non-negative integer; anything else fails validation. */

@@ -8,8 +8,8 @@ export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 /** Longest wait a call may ask for: an HTTP request should not be held open for ever. */
 export const MAX_RPC_TIMEOUT_MS = 300_000;
 
-function rpcMessage(body: CallInput) {
-  const { queue, data } = asMessage('qpub', { queue: body.queue, data: body.data });
+function rpcMessage(body: CallInput, maxDepth: number) {
+  const { queue, data } = asMessage('qpub', { queue: body.queue, data: body.data }, maxDepth);
   const timeoutMs = body.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || (timeoutMs as number) <= 0) {
     throw badRequest('rpc: field "timeoutMs" must be a positive integer');
@@ -51,7 +51,7 @@ function replyWithin<T>(reply: Promise<T>, timeoutMs: number, signal: AbortSigna
 export const queueEndpoints: Record<string, Endpoint> = {
   queue: endpoint(
     'POST',
-    (body) => asMessage('qpub', body),
+    (body, maxDepth) => asMessage('qpub', body, maxDepth),
     ({ core, uid }, { queue, data, replyTo, correlationId, expiresInMs, mid }) =>
       core.enqueue(uid, queue, { data, replyTo, correlationId, expiresInMs, mid }),
   ),

@@ -35,7 +35,7 @@ function historyMessage(query: CallInput) {
 export const roomEndpoints: Record<string, Endpoint> = {
   publish: endpoint(
     'POST',
-    (body) => asMessage('pub', body),
+    (body, maxDepth) => asMessage('pub', body, maxDepth),
     async ({ core, uid }, msg) => {
       await checkRoomAccess(core, uid, 'publish', msg.room);
       const { room, event, content } = msg;
@@ -46,7 +46,7 @@ export const roomEndpoints: Record<string, Endpoint> = {
 
   request: endpoint(
     'POST',
-    (body) => asMessage('req', body),
+    (body, maxDepth) => asMessage('req', body, maxDepth),
     async ({ core, uid }, msg) => {
       await requireAllowed(core, uid, 'request', msg.event, 'event');
       const ctx = handlerContext(uid, msg.event, msg.room);

@@ -44,7 +44,15 @@ export class ConnectionQueues {
       session.uid as string,
       requested,
       session.session,
-      (delivery) => session.enqueue(qmsgFrame(delivery)),
+      (delivery) => {
+        try {
+          session.enqueue(qmsgFrame(delivery));
+        } catch (error) {
+          // Rethrown so the engine dead-letters the item instead of redelivering it forever.
+          this.onError(error, `queue delivery ${delivery.queue} ${delivery.id}`);
+          throw error;
+        }
+      },
     );
     // Closed while attaching: what was delivered meanwhile goes back at once.
     if (this.detached) await consumer.detach();
