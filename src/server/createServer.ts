@@ -2,6 +2,7 @@ import {
   createServer as createHttpServer,
   type Server as HttpServer,
   type IncomingMessage,
+  type ServerResponse,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { nanoid } from 'nanoid';
@@ -10,26 +11,51 @@ import type { Engine, StoredMessage } from '../engines/Engine.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { exceedsDepth } from '../protocol/depth.js';
 import type { Json } from '../protocol/frames.js';
+import { addressOf, attach, urlsOf } from './attach.js';
 import { Connection } from './connection.js';
 import { BrokerCore } from './core.js';
 import type { EventHandler } from './eventHandlers.js';
+import { type FrontOptions, resolveFront } from './frontOptions.js';
 import { queueEndpoints } from './http/queueEndpoints.js';
 import { roomEndpoints } from './http/roomEndpoints.js';
-import { HttpRouter } from './http/router.js';
+import { HttpRouter, sendJson } from './http/router.js';
+import {
+  bodyDeadline,
+  nodeServerTimeouts,
+  refuseUpgrade,
+  upgradeDeadline,
+} from './http/timeouts.js';
 import { transientRoute } from './http/transientRoute.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 
 export interface Server {
-  /** Resolves once listening. Calling it while started is a no-op. */
+  /**
+   * Resolves once listening (with an app's `server` or `noServer`: once the broker takes
+   * requests; it never listens then). Calling it while started is a no-op.
+   */
   start(): Promise<void>;
-  /** Sends `bye` to every client, closes them with 1001, stops listening. Can start again. */
+  /**
+   * Sends `bye` to every client, closes them with 1001, stops listening (an app's `server` is
+   * left open, only the broker's listeners leave it). Can start again.
+   */
   close(): Promise<void>;
-  /** The bound port (after start; a restart reuses it). */
+  /** The bound port (after start; a restarted server reuses it), or the app server's port. */
   readonly port: number;
-  /** ws://host:port */
+  /** ws://host:port/path (wss:// on an `https.Server`); throws with `noServer`. */
   readonly url: string;
-  /** http://host:port */
+  /** http://host:port/path (https:// on an `https.Server`); throws with `noServer`. */
   readonly httpUrl: string;
+  /**
+   * Request handler for frameworks (`app.use(server.handleRequest)`, or a plain
+   * `http.createServer`): answers requests under `path` and calls `next()` for any other
+   * (404 without `next`). The broker must be started.
+   */
+  readonly handleRequest: (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+  /**
+   * Upgrade handler (`httpServer.on('upgrade', …)`): takes a WebSocket upgrade under `path`
+   * and returns true; returns false, untouched, for any other, to hand it on.
+   */
+  readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   readonly engine: Engine;
   /** HTTP routes on the same port (404 when none matches). */
   readonly http: HttpRouter;
@@ -41,27 +67,25 @@ export interface Server {
   publish(room: string, event: string, content: Json): Promise<StoredMessage>;
 }
 
-function hostForUrl(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function refuseUpgrade(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** Express keeps the full URL in `originalUrl` when a handler is mounted under a prefix. */
+function fullUrlOf(req: IncomingMessage): string {
+  return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
 }
 
 class StatewireServer implements Server {
   readonly http: HttpRouter;
   private readonly core: BrokerCore;
+  private readonly front: FrontOptions;
   private readonly live = new Set<Connection>();
   private port_: number;
   private httpServer: HttpServer | null = null;
+  private detach: (() => void) | null = null;
   private wss: WebSocketServer | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(options: ServerOptions) {
+    this.front = resolveFront(options);
     const resolved = resolveOptions(options);
     this.core = new BrokerCore(resolved);
     this.port_ = resolved.port;
@@ -70,15 +94,24 @@ class StatewireServer implements Server {
   }
 
   get port(): number {
-    return this.port_;
+    const { mode } = this.front;
+    return mode.kind === 'app' ? addressOf(mode.server).port : this.port_;
   }
 
   get url(): string {
-    return `ws://${hostForUrl(this.core.options.host)}:${this.port_}`;
+    return this.urls().url;
   }
 
   get httpUrl(): string {
-    return `http://${hostForUrl(this.core.options.host)}:${this.port_}`;
+    return this.urls().httpUrl;
+  }
+
+  private urls(): { url: string; httpUrl: string } {
+    const { mode, path } = this.front;
+    if (mode.kind === 'none') throw new Error('noServer: the broker has no address of its own');
+    if (mode.kind === 'own') return urlsOf(this.core.options.host, this.port_, path, false);
+    const { host, port, tls } = addressOf(mode.server);
+    return urlsOf(host, port, path, tls);
   }
 
   get engine(): Engine {
@@ -119,6 +152,44 @@ class StatewireServer implements Server {
     return this.stopping;
   }
 
+  readonly handleRequest = (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
+    const rest = this.front.path.rest(fullUrlOf(req));
+    if (rest === null) {
+      if (next) next();
+      else sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such endpoint' } });
+      return;
+    }
+    if (!this.wss) {
+      sendJson(res, 503, { error: { code: 'UNAVAILABLE', message: 'broker not started' } });
+      return;
+    }
+    bodyDeadline(req, res, this.core.options.clock, this.front.timeouts.requestTimeoutMs);
+    req.url = rest;
+    void this.http.handle(req, res);
+  };
+
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    if (this.front.path.rest(req.url ?? '/') === null) return false;
+    socket.on('error', () => {});
+    const wss = this.wss;
+    if (this.stopping || !wss) {
+      refuseUpgrade(socket, '503 Service Unavailable');
+      return true;
+    }
+    const allowed = this.core.options.allowedOrigins;
+    const origin = req.headers.origin;
+    if (allowed && origin !== undefined && !allowed.has(origin)) {
+      refuseUpgrade(socket, '403 Forbidden');
+      return true;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new Connection(ws, this.core);
+      this.live.add(connection);
+      connection.closed.then(() => this.live.delete(connection));
+    });
+    return true;
+  };
+
   private async listen(): Promise<void> {
     const { options } = this.core;
     await this.core.engine.start();
@@ -128,13 +199,30 @@ class StatewireServer implements Server {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    const httpServer = createHttpServer((req, res) => {
-      void this.http.handle(req, res);
+    const { mode } = this.front;
+    if (mode.kind === 'own') await this.listenOwn();
+    this.wss = wss;
+    if (mode.kind === 'app') {
+      const { clock } = options;
+      const { upgradeTimeoutMs } = this.front.timeouts;
+      this.detach = attach(mode.server, {
+        handleRequest: this.handleRequest,
+        handleUpgrade: this.handleUpgrade,
+        unclaimedUpgrade: (socket) => upgradeDeadline(socket, clock, upgradeTimeoutMs),
+      });
+    }
+  }
+
+  private async listenOwn(): Promise<void> {
+    const httpServer = createHttpServer(nodeServerTimeouts(this.front.timeouts), (req, res) =>
+      this.handleRequest(req, res),
+    );
+    httpServer.on('upgrade', (req, socket, head) => {
+      if (!this.handleUpgrade(req, socket, head)) refuseUpgrade(socket, '404 Not Found');
     });
-    httpServer.on('upgrade', (req, socket, head) => this.upgrade(wss, req, socket, head));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
-      httpServer.listen(this.port_, options.host, () => {
+      httpServer.listen(this.port_, this.core.options.host, () => {
         httpServer.off('error', reject);
         resolve();
       });
@@ -142,26 +230,6 @@ class StatewireServer implements Server {
     const address = httpServer.address();
     if (address && typeof address === 'object') this.port_ = address.port;
     this.httpServer = httpServer;
-    this.wss = wss;
-  }
-
-  private upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => {});
-    if (this.stopping) {
-      refuseUpgrade(socket, '503 Service Unavailable');
-      return;
-    }
-    const allowed = this.core.options.allowedOrigins;
-    const origin = req.headers.origin;
-    if (allowed && origin !== undefined && !allowed.has(origin)) {
-      refuseUpgrade(socket, '403 Forbidden');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, this.core);
-      this.live.add(connection);
-      connection.closed.then(() => this.live.delete(connection));
-    });
   }
 
   private async shutdown(): Promise<void> {
@@ -172,6 +240,7 @@ class StatewireServer implements Server {
     for (const connection of connections) connection.shutdown('server shutting down');
     await Promise.all(connections.map((c) => c.closed));
     wss?.close();
+    this.detach?.();
     if (httpServer) {
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
@@ -179,6 +248,7 @@ class StatewireServer implements Server {
       });
     }
     this.httpServer = null;
+    this.detach = null;
     this.wss = null;
     await this.core.hub.closeAll();
     await this.core.engine.close();

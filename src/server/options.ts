@@ -1,3 +1,5 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { ActorOptions, AnyActorLogic, Observer } from 'xstate';
 import type { Engine } from '../engines/Engine.js';
 import { type MemoryEngineOptions, memoryEngine } from '../engines/memory/memoryEngine.js';
@@ -61,6 +63,47 @@ export interface ServerOptions {
   host?: string;
   /** 0 = any free port; a restarted server reuses the port it had. */
   port?: number;
+  /**
+   * Your app's `http.Server` or `https.Server` (TLS) to share instead of listening: the broker
+   * takes the requests and WebSocket upgrades under `path` and leaves every other one to your
+   * listeners; `start()`/`close()` then neither listen nor close it.
+   */
+  server?: HttpServer | HttpsServer;
+  /**
+   * Listen nowhere: you hand requests and upgrades to `server.handleRequest` and
+   * `server.handleUpgrade` (ws's `noServer`).
+   * @default false
+   */
+  noServer?: boolean;
+  /**
+   * Where the broker lives: WebSocket upgrades at this path and the HTTP endpoints under it
+   * (`<path>/v1/…`).
+   * @default '/'
+   */
+  path?: string;
+  /**
+   * Time a client gets to send a request's headers, an upgrade request's too (own server only:
+   * an app's `server` keeps its own `headersTimeout`).
+   * @default 10000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client gets to send a whole request, body included; the broker's endpoints cut a
+   * slower body on any server (408), timed by `clock`.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Idle time a keep-alive HTTP connection is kept between requests (own server only).
+   * @default 5000
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * With an app's `server`: an upgrade outside `path` that no listener of the app has answered
+   * within this time is cut (timed by `clock`).
+   * @default 10000
+   */
+  upgradeTimeoutMs?: number;
   auth?: ServerAuth;
   authorize?: Authorize;
   /** Default: a new memoryEngine() configured with `history`. */
