@@ -10,23 +10,30 @@ import type {
   StoredMessage,
   Unsubscribe,
 } from '../Engine.js';
-import { HistoryBudget } from './historyBudget.js';
 import { IdWindow } from './idWindow.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
-import { type HistoryLimits, RoomLog } from './roomLog.js';
+import type { HistoryLimits } from './roomLog.js';
+import { RoomLog } from './roomLog.js';
+import { RoomLogs } from './roomLogs.js';
 import { type UidClaimLimits, UidClaims } from './uidClaims.js';
 
 export interface MemoryHistoryOptions extends Partial<HistoryLimits> {
   /** Bytes of history all rooms keep together; past it the oldest messages go first. */
   maxTotalBytes?: number;
+  /**
+   * Empty rooms nobody listens to whose offsets are remembered; past it the oldest is forgotten
+   * and comes back under a new epoch.
+   */
+  maxIdleRooms?: number;
 }
 
 export interface MemoryEngineOptions {
   /**
    * History bounds: per room `size` messages (default 1000), `maxBytes` (default 1 MiB) and
-   * `ttlMs` age (default none); `maxTotalBytes` for all rooms together (default 64 MiB).
-   * Sizes are the messages' JSON length. A trimmed gap is reported as `recovered: false`.
+   * `ttlMs` age (default none); `maxTotalBytes` for all rooms together (default 64 MiB),
+   * `maxIdleRooms` (default 10,000). Sizes are the messages' JSON length. A trimmed gap is
+   * reported as `recovered: false`.
    */
   history?: MemoryHistoryOptions;
   /**
@@ -43,7 +50,10 @@ export interface MemoryEngineOptions {
 }
 
 export interface MemoryEngine extends Engine {
-  /** Random per instance: a new memory engine means history was lost. */
+  /**
+   * Random per instance: a new memory engine means history was lost. Rooms start under it; one
+   * forgotten as idle (`history.maxIdleRooms`) comes back under a derived epoch.
+   */
   readonly epoch: string;
   /** Bytes of history all rooms keep now (what `history.maxTotalBytes` bounds). */
   historyBytes(): number;
@@ -53,6 +63,7 @@ export interface MemoryEngine extends Engine {
 export const DEFAULT_HISTORY_SIZE = 1000;
 export const DEFAULT_HISTORY_BYTES = 1024 * 1024;
 export const DEFAULT_HISTORY_TOTAL_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_IDLE_ROOMS = 10_000;
 export const DEFAULT_UID_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_UID_CLAIMS = 100_000;
 const DEFAULT_DEDUPE_WINDOW = 10_000;
@@ -88,10 +99,13 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     ttlMs: options.history?.ttlMs ?? 0,
     maxBytes: options.history?.maxBytes ?? DEFAULT_HISTORY_BYTES,
   };
-  const budget = new HistoryBudget(options.history?.maxTotalBytes ?? DEFAULT_HISTORY_TOTAL_BYTES);
   const now = options.now ?? Date.now;
   const epoch = nanoid(12);
-  const logs = new Map<string, RoomLog>();
+  const logs = new RoomLogs(epoch, {
+    ...limits,
+    maxTotalBytes: options.history?.maxTotalBytes ?? DEFAULT_HISTORY_TOTAL_BYTES,
+    maxIdleRooms: options.history?.maxIdleRooms ?? DEFAULT_IDLE_ROOMS,
+  });
   const listeners = new Map<string, Set<RoomListener>>();
   const presence = new PresenceBook();
   const uidClaims = new UidClaims(
@@ -105,16 +119,6 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   const queues = new MemoryQueues({ ...options.queues, now });
   /** Returns deliveries whose ack timed out; runs while the engine is started. */
   let ackSweep: ReturnType<typeof setInterval> | null = null;
-
-  function logOf(room: string): RoomLog {
-    let log = logs.get(room);
-    if (!log) {
-      log = new RoomLog(limits, budget);
-      logs.set(room, log);
-    }
-    log.expire(now());
-    return log;
-  }
 
   // A listener that throws must not keep the message from the others.
   function fanOut(room: string, deliver: (listener: RoomListener) => void): void {
@@ -156,15 +160,18 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       const key = `${input.room}\u0000${input.id}`;
       const seen = recentIds.get(key);
       // The first result: the stored message while history keeps it, else its receipt.
-      if (seen) return logs.get(input.room)?.at(seen.offset) ?? { ...seen, content: input.content };
+      if (seen) {
+        const kept = logs.get(input.room, now())?.at(seen.offset);
+        return kept?.epoch === seen.epoch ? kept : { ...seen, content: input.content };
+      }
       const bytes = messageBytes(input);
-      const log = logOf(input.room);
+      const log = logs.forAppend(input.room, now());
       const stored: StoredMessage = {
         room: input.room,
         event: input.event,
         content: input.content,
         offset: log.lastOffset + 1,
-        epoch,
+        epoch: log.epoch,
         id: input.id,
         at: now(),
       };
@@ -188,21 +195,23 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         listeners.set(room, set);
       }
       set.add(entry);
+      logs.listen(room);
       return async () => {
         set.delete(entry);
-        if (set.size === 0 && listeners.get(room) === set) listeners.delete(room);
+        if (set.size > 0 || listeners.get(room) !== set) return;
+        listeners.delete(room);
+        logs.unlisten(room);
       };
     },
 
     async history(room: string, query: HistoryQuery): Promise<HistoryPage> {
-      const log = logs.get(room);
-      if (!log) return new RoomLog(limits).read(epoch, query);
-      log.expire(now());
-      return log.read(epoch, query);
+      const log = logs.get(room, now()) ?? new RoomLog(limits, logs.epoch);
+      return log.read(query);
     },
 
     async position(room: string): Promise<StreamPosition> {
-      return { epoch, offset: logs.get(room)?.lastOffset ?? 0 };
+      const log = logs.get(room, now());
+      return log ? { epoch: log.epoch, offset: log.lastOffset } : { epoch: logs.epoch, offset: 0 };
     },
 
     async join(room: string, uid: string, memberId: string) {
@@ -226,7 +235,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     },
 
     historyBytes() {
-      return budget.bytes;
+      return logs.bytes;
     },
   };
 }

@@ -15,7 +15,7 @@ export interface LogBytes {
   dropped(bytes: number): void;
 }
 
-/** One room's bounded history: contiguous offsets, oldest dropped first. */
+/** One room's bounded history under one epoch: contiguous offsets, oldest dropped first. */
 export class RoomLog {
   lastOffset = 0;
   /** Bytes of the messages kept. */
@@ -30,7 +30,9 @@ export class RoomLog {
 
   constructor(
     private readonly limits: HistoryLimits,
+    readonly epoch: string,
     private readonly budget?: LogBytes,
+    private readonly onEmpty?: () => void,
   ) {}
 
   /** Offset of the oldest message kept, or 0 when none is. */
@@ -64,7 +66,8 @@ export class RoomLog {
     while (this.head < this.items.length && this.items[this.head].at <= cutoff) this.dropOldest();
   }
 
-  read(epoch: string, query: HistoryQuery): HistoryPage {
+  read(query: HistoryQuery): HistoryPage {
+    const { epoch } = this;
     const kept = this.items.length - this.head;
     const page = (messages: StoredMessage[], complete: boolean): HistoryPage => ({
       epoch,
@@ -93,6 +96,7 @@ export class RoomLog {
     this.bytes -= bytes;
     this.head++;
     this.budget?.dropped(bytes);
+    if (this.head === this.items.length) this.onEmpty?.();
     if (this.head > 64 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.sizes = this.sizes.slice(this.head);
