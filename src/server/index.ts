@@ -6,6 +6,13 @@ export {
   memoryEngine,
 } from '../engines/memory/index.js';
 export type * from '../engines/QueueEngine.js';
+export {
+  type RedisEngine,
+  type RedisEngineOptions,
+  type RedisQueueOptions,
+  type RedisQueuesOptions,
+  redisEngine,
+} from '../engines/redis/index.js';
 export { createServer, type Server } from './createServer.js';
 export type { EventHandler, HandlerContext } from './eventHandlers.js';
 export type { HttpRoute, HttpRouter } from './http/router.js';

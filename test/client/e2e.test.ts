@@ -8,6 +8,7 @@ import {
   webSocketTransport,
 } from '../../src/index.js';
 import { nextEvent, SimulatedClock } from '../../src/testing/index.js';
+import { ENGINE } from '../engines/testEngine.js';
 import { client, startServer } from './e2eHelpers.js';
 
 /* End to end over real `ws` against the real server on port 0. Every wait is on an event. */
@@ -111,31 +112,35 @@ describe('client ↔ server end to end', () => {
     expect(c.actors.connection.getSnapshot().value).toBe('closed');
   });
 
-  it('server restarted mid-stream: the client resubscribes and recovers what was published meanwhile', async () => {
-    const server = await startServer();
-    const c = client({ url: server.url, uid: 'reader' });
-    const sub = c.subscribe('stream');
-    const got = collect(sub);
-    await sub.ready();
-    await server.publish('stream', 'tick', 1);
-    await server.publish('stream', 'tick', 2);
-    await got.untilOffset(2);
+  // A closed Redis engine cannot publish: test/cluster covers recovery across restarted nodes.
+  it.skipIf(ENGINE === 'redis')(
+    'server restarted mid-stream: the client resubscribes and recovers what was published meanwhile',
+    async () => {
+      const server = await startServer();
+      const c = client({ url: server.url, uid: 'reader' });
+      const sub = c.subscribe('stream');
+      const got = collect(sub);
+      await sub.ready();
+      await server.publish('stream', 'tick', 1);
+      await server.publish('stream', 'tick', 2);
+      await got.untilOffset(2);
 
-    const lost = nextEvent(c, 'disconnected');
-    await server.close();
-    expect(await lost).toMatchObject({ code: 1001, willReconnect: true });
-    // Published while the client is away (the memory engine outlives close()).
-    await server.publish('stream', 'tick', 3);
-    await server.publish('stream', 'tick', 4);
-    await server.publish('stream', 'tick', 5);
-    const recovered = new Promise((resolve) => sub.on('recovered', resolve));
-    await server.start();
-    expect(await recovered).toEqual({ recovered: true, missed: 3 });
-    await got.untilOffset(5);
-    await server.publish('stream', 'tick', 6);
-    await got.untilOffset(6);
-    expect(got.offsets()).toEqual([1, 2, 3, 4, 5, 6]);
-  });
+      const lost = nextEvent(c, 'disconnected');
+      await server.close();
+      expect(await lost).toMatchObject({ code: 1001, willReconnect: true });
+      // Published while the client is away (the memory engine outlives close()).
+      await server.publish('stream', 'tick', 3);
+      await server.publish('stream', 'tick', 4);
+      await server.publish('stream', 'tick', 5);
+      const recovered = new Promise((resolve) => sub.on('recovered', resolve));
+      await server.start();
+      expect(await recovered).toEqual({ recovered: true, missed: 3 });
+      await got.untilOffset(5);
+      await server.publish('stream', 'tick', 6);
+      await got.untilOffset(6);
+      expect(got.offsets()).toEqual([1, 2, 3, 4, 5, 6]);
+    },
+  );
 
   it('publishes buffered while the server is away are delivered once after it is back', async () => {
     const server = await startServer();

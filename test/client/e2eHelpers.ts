@@ -1,6 +1,7 @@
 import { afterEach } from 'vitest';
 import { type Client, type ClientOptions, createClient } from '../../src/index.js';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
+import { onTestEngine } from '../engines/testEngine.js';
 
 /* Shared set-up of the end-to-end client tests: everything made is torn down after each test. */
 
@@ -16,7 +17,7 @@ export function onCleanup(cleanup: () => Promise<unknown> | unknown): void {
 
 /** The real server on a free port. */
 export async function startServer(options: ServerOptions = {}): Promise<Server> {
-  const server = createServer({ port: 0, ...options });
+  const server = createServer(onTestEngine({ port: 0, ...options }));
   await server.start();
   onCleanup(() => server.close());
   return server;

@@ -1,6 +1,7 @@
 import WebSocket, { type ClientOptions } from 'ws';
 import { SimulatedClock } from 'xstate';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
+import { onTestEngine } from '../engines/testEngine.js';
 
 export type Frame = Record<string, any>;
 
@@ -146,7 +147,7 @@ const started: Server[] = [];
 
 /** Starts a server on a free port; `closeServers` (in afterEach) closes it. */
 export async function startServer(options: ServerOptions = {}): Promise<Server> {
-  const server = createServer({ onError: () => {}, ...options });
+  const server = createServer(onTestEngine({ onError: () => {}, ...options }));
   started.push(server);
   await server.start();
   return server;

@@ -273,7 +273,8 @@ describe('history, offsets, epoch, recovery', () => {
     });
     expect(since.messages.map((m: { offset: number }) => m.offset)).toEqual([4]);
     const empty = await alice.call({ type: 'hist', room: 'nothing' });
-    expect(empty).toEqual({ epoch: page.epoch, offset: 0, messages: [], complete: true });
+    // Epochs are per room (shared engines) or per engine (memory): only the shape is fixed.
+    expect(empty).toEqual({ epoch: expect.any(String), offset: 0, messages: [], complete: true });
   });
 
   it('drops history older than ttlMs', async () => {

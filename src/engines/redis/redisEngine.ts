@@ -1,0 +1,216 @@
+import { nanoid } from 'nanoid';
+import { StatewireError } from '../../errors/StatewireError.js';
+import type { StreamPosition } from '../../protocol/frames.js';
+import type {
+  Engine,
+  HistoryPage,
+  HistoryQuery,
+  PublishInput,
+  RoomListener,
+  StoredMessage,
+  Unsubscribe,
+} from '../Engine.js';
+import { Channels } from './channels.js';
+import { Keys } from './keys.js';
+import { RedisLink } from './link.js';
+import { NodeLease } from './nodeLease.js';
+import { Presence } from './presence.js';
+import { RedisQueues, type RedisQueuesOptions } from './redisQueues.js';
+import { type LosingListener, RoomFeed } from './roomFeed.js';
+import { RoomStore } from './roomStore.js';
+
+export interface RedisEngineOptions {
+  /** `redis://host:port/db` of the Redis every node shares. */
+  url: string;
+  /** Prefix of every key and channel: nodes with the same url and prefix are one broker. */
+  prefix?: string;
+  /** A node that stops beating for this long is dead: its presence and deliveries go (10 s). */
+  leaseMs?: number;
+  /** Per-room history bounds: `size` messages (default 1000), `ttlMs` age (default none). */
+  history?: { size?: number; ttlMs?: number };
+  /** How many recent message ids per room are remembered to drop repeated publishes (10,000). */
+  dedupeWindow?: number;
+  /** Work queue bounds: maxLength, prefetch, ackTimeoutMs, maxAttempts. */
+  queues?: RedisQueuesOptions;
+  /** Time source for message timestamps, history ttl and queue timeouts (default Date.now). */
+  now?: () => number;
+  /** Background failures (reaper, sweeps) other than Redis being away (default console.error). */
+  onError?: (error: unknown, where: string) => void;
+}
+
+export interface RedisEngine extends Engine {
+  /** This engine's id among the nodes: its lease, presence index and consumer names. */
+  readonly nodeId: string;
+  readonly queues: RedisQueues;
+}
+
+const DEFAULT_LEASE_MS = 10_000;
+const META_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * All broker state in one Redis, shared by every server process with the same url and prefix:
+ * history in a stream per room, fan-out by one Pub/Sub channel per room, presence with node
+ * leases, queues on consumer groups. Unlike the memory engine, fan-out is asynchronous.
+ */
+export function redisEngine(options: RedisEngineOptions): RedisEngine {
+  if (typeof options?.url !== 'string') throw new TypeError('redisEngine needs a url');
+  const keys = new Keys(options.prefix ?? 'sw');
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const now = options.now ?? Date.now;
+  const report =
+    options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error));
+  const onError = (where: string) => (error: unknown) => {
+    if (!(error instanceof StatewireError && error.code === 'UNAVAILABLE')) report(error, where);
+  };
+  const nodeId = nanoid(10);
+  const link = new RedisLink(options.url);
+  const channels = new Channels(link.sub);
+  const store = new RoomStore(
+    link,
+    keys,
+    {
+      size: options.history?.size ?? 1000,
+      ttlMs: options.history?.ttlMs ?? 0,
+      dedupeWindow: options.dedupeWindow ?? 10_000,
+      metaTtlMs: META_TTL_MS,
+    },
+    now,
+  );
+  const presence = new Presence(link, keys, nodeId);
+  const queues = new RedisQueues(link, keys, channels, nodeId, now, options.queues);
+  const lease = new NodeLease(
+    link,
+    keys,
+    nodeId,
+    leaseMs,
+    async (dead) => {
+      await presence.reap(dead);
+      await queues.reap(dead);
+    },
+    onError('reaper'),
+  );
+  const feeds = new Map<string, RoomFeed>();
+  /** Per feed: settles once its channel is subscribed and it knows the room's position. */
+  const feedReady = new WeakMap<RoomFeed, Promise<void>>();
+  let sweep: ReturnType<typeof setInterval> | null = null;
+  let started: Promise<void> | null = null;
+
+  link.sub.on('ready', () => {
+    if (feeds.size === 0) return;
+    // The resubscribe goes first on this connection: once a ping is answered, it is in place.
+    link.sub.ping().then(
+      () => {
+        for (const feed of feeds.values()) feed.resync();
+      },
+      () => {},
+    );
+  });
+  link.cmd.on('ready', () => queues.pumpAll());
+
+  async function open(): Promise<void> {
+    await link.open();
+    await lease.start();
+    sweep = setInterval(() => queues.sweep(), queues.sweepIntervalMs);
+    sweep.unref();
+  }
+
+  function dropFeed(feed: RoomFeed): void {
+    if (feeds.get(feed.room) !== feed) return;
+    feeds.delete(feed.room);
+    feed.close();
+    void channels.remove(keys.room(feed.room).channel);
+  }
+
+  async function feedOf(room: string): Promise<RoomFeed> {
+    const existing = feeds.get(room);
+    if (existing) {
+      await feedReady.get(existing);
+      return existing;
+    }
+    const feed = new RoomFeed(room, (r, q) => store.read(r, q));
+    feeds.set(room, feed);
+    const ready = channels
+      .add(keys.room(room).channel, (raw) => feed.receive(raw))
+      .then(() => feed.seed());
+    feedReady.set(feed, ready);
+    await ready;
+    return feed;
+  }
+
+  return {
+    nodeId,
+    queues,
+
+    start() {
+      started ??= open().catch((error) => {
+        started = null;
+        throw error;
+      });
+      return started;
+    },
+
+    async close() {
+      if (!started) return;
+      await started.catch(() => {});
+      started = null;
+      if (sweep) clearInterval(sweep);
+      sweep = null;
+      for (const feed of [...feeds.values()]) dropFeed(feed);
+      await lease.stop();
+      await link.close();
+    },
+
+    publish(input: PublishInput): Promise<StoredMessage> {
+      return store.publish(input);
+    },
+
+    async listen(room: string, listener: RoomListener): Promise<Unsubscribe> {
+      // Wrapped so the same listener object can listen twice and be removed once.
+      const entry: LosingListener = {
+        message: (m) => listener.message(m),
+        presence: (c) => listener.presence(c),
+        lost: (r, p) => (listener as LosingListener).lost?.(r, p),
+      };
+      try {
+        const feed = await feedOf(room);
+        feed.listeners.add(entry);
+        return async () => {
+          feed.listeners.delete(entry);
+          if (feed.listeners.size === 0) dropFeed(feed);
+        };
+      } catch (error) {
+        const feed = feeds.get(room);
+        if (feed && feed.listeners.size === 0) dropFeed(feed);
+        throw error;
+      }
+    },
+
+    history(room: string, query: HistoryQuery): Promise<HistoryPage> {
+      return store.read(room, query);
+    },
+
+    position(room: string): Promise<StreamPosition> {
+      return store.position(room);
+    },
+
+    join(room: string, uid: string, memberId: string) {
+      return presence.join(room, uid, memberId);
+    },
+
+    leave(room: string, uid: string, memberId: string) {
+      return presence.leave(room, uid, memberId);
+    },
+
+    members(room: string) {
+      return presence.members(room);
+    },
+
+    async rememberUid(uid: string) {
+      await link.call((redis) => redis.sadd(keys.knownUids, uid));
+    },
+
+    async isKnownUid(name: string) {
+      return (await link.call((redis) => redis.sismember(keys.knownUids, name))) === 1;
+    },
+  };
+}

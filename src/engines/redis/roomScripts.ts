@@ -1,0 +1,128 @@
+/**
+ * Lua for rooms. A room's history is a stream whose entry ids are `<offset>-0`, its meta hash
+ * holds the epoch (`e`) and the top offset (`o`); losing the meta hash is what a new epoch
+ * means, so both scripts start a fresh stream when they have to create the epoch.
+ */
+
+const HELPERS = `
+local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
+-- Drops entries stored at or before cutoff (field 'a' is the storage time).
+local function trimAge(h, cutoff)
+  while true do
+    local batch = redis.call('XRANGE', h, '-', '+', 'COUNT', 32)
+    if #batch == 0 then return end
+    for _, entry in ipairs(batch) do
+      if tonumber(entry[2][2]) > cutoff then
+        redis.call('XTRIM', h, 'MINID', entry[1])
+        return
+      end
+    end
+    redis.call('XTRIM', h, 'MINID', (offsetOf(batch[#batch][1]) + 1) .. '-0')
+  end
+end
+local function epochOf(m, h, d, fresh, metaTtl)
+  local epoch = redis.call('HGET', m, 'e')
+  if not epoch then
+    epoch = fresh
+    redis.call('HSET', m, 'e', epoch)
+    redis.call('DEL', h, d)
+  end
+  redis.call('PEXPIRE', m, metaTtl)
+  return epoch
+end
+`;
+
+/**
+ * KEYS: per message meta, history, dedupe. ARGV: now, size, ttlMs, dedupeWindow, metaTtlMs,
+ * fresh epoch, then per message id, body, channel. Returns per message
+ * {offset, epoch, at, body}: body is the stored one for a repeated id still in history, else ''.
+ */
+export const PUBLISH_BATCH = `${HELPERS}
+local now, size, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, metaTtl, fresh = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local out = {}
+for i = 0, #KEYS / 3 - 1 do
+  local m, h, d = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
+  local id, body, channel = ARGV[7 + i * 3], ARGV[8 + i * 3], ARGV[9 + i * 3]
+  local epoch = epochOf(m, h, d, fresh, metaTtl)
+  local seen = window > 0 and redis.call('ZSCORE', d, id)
+  if seen then
+    local entry = redis.call('XRANGE', h, seen .. '-0', seen .. '-0')[1]
+    if entry then
+      out[#out + 1] = {tonumber(seen), epoch, tonumber(entry[2][2]), entry[2][4]}
+    else
+      out[#out + 1] = {tonumber(seen), epoch, now, ''}
+    end
+  else
+    local off = redis.call('HINCRBY', m, 'o', 1)
+    if off == 1 then redis.call('DEL', h, d) end
+    redis.call('XADD', h, 'MAXLEN', size, off .. '-0', 'a', now, 'b', body)
+    if ttl > 0 then trimAge(h, now - ttl) end
+    redis.call('PEXPIRE', h, metaTtl)
+    if window > 0 then
+      redis.call('ZADD', d, off, id)
+      redis.call('ZREMRANGEBYRANK', d, 0, -window - 1)
+      redis.call('PEXPIRE', d, metaTtl)
+    end
+    redis.call('PUBLISH', channel, 'm' .. off .. ':' .. epoch .. ':' .. now .. ':' .. body)
+    out[#out + 1] = {off, epoch, now, ''}
+  end
+end
+return out
+`;
+
+/**
+ * KEYS: meta, history, dedupe. ARGV: now, ttlMs, metaTtlMs, fresh epoch, since epoch ('' =
+ * newest), since offset, limit (-1 = all). Returns {epoch, top, firstKept, kept, entries}:
+ * entries oldest first after `since`, or newest first without it.
+ */
+export const READ = `${HELPERS}
+local m, h, d = KEYS[1], KEYS[2], KEYS[3]
+local now, ttl, metaTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local sinceEpoch, since, limit = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local epoch = epochOf(m, h, d, ARGV[4], metaTtl)
+if ttl > 0 then trimAge(h, now - ttl) end
+local top = tonumber(redis.call('HGET', m, 'o') or '0')
+local first = redis.call('XRANGE', h, '-', '+', 'COUNT', 1)[1]
+local firstKept = first and offsetOf(first[1]) or top + 1
+local kept = redis.call('XLEN', h)
+local entries = {}
+if limit ~= 0 then
+  local count = {}
+  if limit > 0 then count = {'COUNT', limit} end
+  if sinceEpoch == '' then
+    entries = redis.call('XREVRANGE', h, '+', '-', unpack(count))
+  elseif sinceEpoch == epoch and since < top then
+    entries = redis.call('XRANGE', h, (since + 1) .. '-0', '+', unpack(count))
+  end
+end
+return {epoch, top, firstKept, kept, entries}
+`;
+
+/** KEYS: members, uids, node presence index. ARGV: member, uid, channel, index entry. */
+export const JOIN = `
+redis.call('SADD', KEYS[3], ARGV[4])
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1
+  and redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then
+  redis.call('PUBLISH', ARGV[3], 'j' .. ARGV[2])
+end
+return 1
+`;
+
+/** Mirrors JOIN: only the last member of a uid leaves (and is announced). */
+export const LEAVE = `
+redis.call('SREM', KEYS[3], ARGV[4])
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1
+  and redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+  redis.call('PUBLISH', ARGV[3], 'l' .. ARGV[2])
+end
+return 1
+`;
+
+/** KEYS: lease, nodes. ARGV: node id, leaseMs, now. */
+export const BEAT = `
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
