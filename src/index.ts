@@ -1,5 +1,6 @@
 export type { ChallengeSigner, TokenResult, TokenSource } from './actors/credentials.js';
 export type { FetchFunction } from './actors/httpFetch.js';
+export type { NetworkEventTarget } from './actors/network.js';
 export type { Transport, TransportHandlers, TransportSocket } from './actors/transport.js';
 export { webSocketTransport } from './actors/webSocketTransport.js';
 export * from './api/index.js';

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { type Actor, createActor } from 'xstate';
 import { Credentials, createCredentialActors, type TokenSource } from '../actors/credentials.js';
+import { createNetworkLogic, defaultNetworkEventTarget } from '../actors/network.js';
 import { createSocketLogic } from '../actors/socket.js';
 import { webSocketTransport } from '../actors/webSocketTransport.js';
 import { StatewireError } from '../errors/StatewireError.js';
@@ -155,6 +156,11 @@ class StatewireClient implements Client {
             }),
         }),
         auth: authMachine.provide({ actors: credentialActors }),
+        network: createNetworkLogic(
+          options.networkEventTarget === undefined
+            ? defaultNetworkEventTarget()
+            : (options.networkEventTarget ?? undefined),
+        ),
       },
       actions: {
         sendHello: ({ context }) => this.#outbox.send(this.#hello(context.uid)),

@@ -1,6 +1,7 @@
 import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { ChallengeSigner, TokenSource } from '../actors/credentials.js';
 import type { FetchFunction } from '../actors/httpFetch.js';
+import type { NetworkEventTarget } from '../actors/network.js';
 import type { Transport } from '../actors/transport.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { authMachine } from '../machines/auth.js';
@@ -72,6 +73,12 @@ export interface ClientOptions {
   maxRetries?: number;
   /** `fetch` for transient calls over HTTP (SPEC §6). Default: the global `fetch`. */
   fetch?: FetchFunction;
+  /**
+   * Browser network awareness (SPEC §3): `offline` drops the connection at once, `online` ends
+   * a backoff wait, `pagehide`/`pageshow` of the back/forward cache close and reconnect.
+   * Default: `window` where there is one; `null`: listen to nothing.
+   */
+  networkEventTarget?: NetworkEventTarget | null;
 }
 
 export interface ClientEvents {

@@ -72,10 +72,22 @@ export type SocketEvent =
   | { type: 'BYE'; reason: string }
   | { type: 'PONG' };
 
+/** What the browser says about the network and the page (the `network` actor forwards it). */
+export type NetworkEvent =
+  /** `offline`: the connection is treated as lost at once. */
+  | { type: 'NETWORK.OFFLINE' }
+  /** `online`: a reconnect waiting out its backoff goes now. */
+  | { type: 'NETWORK.ONLINE' }
+  /** `pagehide` into the back/forward cache: close cleanly, reconnect on `PAGE.SHOWN`. */
+  | { type: 'PAGE.HIDDEN' }
+  /** `pageshow` out of the back/forward cache. */
+  | { type: 'PAGE.SHOWN' };
+
 export type ConnectionEvent =
   | { type: 'CONNECT' }
   | { type: 'DISCONNECT' }
   | SocketEvent
+  | NetworkEvent
   | { type: 'AUTH.READY' }
   | { type: 'AUTH.FAILED'; code: ErrorCode; message: string };
 
@@ -129,6 +141,8 @@ export const connectionMachine = setup({
   },
   actors: {
     socket: fromCallback<{ type: string }>(() => undefined),
+    /** Provided by the client: forwards browser network and page events (`NetworkEvent`). */
+    network: fromCallback<{ type: string }>(() => undefined),
     auth: authMachine,
   },
   actions: {
@@ -139,6 +153,8 @@ export const connectionMachine = setup({
     startSession: assign({ attempt: 0, signedInOnce: false, close: undefined, failure: undefined }),
     beginAttempt: assign({ opened: false, byeReason: undefined }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1, failure: undefined }),
+    /** Back from the bfcache: a fresh attempt, not one more retry of the backoff. */
+    clearFailure: assign({ failure: undefined }),
     prepareCredentials: sendTo('auth', { type: 'PREPARE' }),
     forwardChallenge: sendTo('auth', ({ event }) => ({
       type: 'CHALLENGE',
@@ -188,6 +204,14 @@ export const connectionMachine = setup({
       failure: { code: 'TIMEOUT' as const, message: 'no pong within timeout', fatal: false },
     }),
     recordClientClose: assign({ close: { reason: 'client disconnect' }, failure: undefined }),
+    recordNetworkOffline: assign({
+      close: { reason: 'network offline' },
+      failure: { code: 'DISCONNECTED' as const, message: 'network offline', fatal: false },
+    }),
+    recordPageHidden: assign({
+      close: { reason: 'page hidden (back/forward cache)' },
+      failure: undefined,
+    }),
     recordExhausted: assign(({ context }) => ({
       failure: {
         code: context.failure?.code ?? 'UNAVAILABLE',
@@ -241,13 +265,21 @@ export const connectionMachine = setup({
       on: { CONNECT: { target: 'online', actions: 'startSession' } },
     },
     online: {
-      invoke: { id: 'socket', src: 'socket' },
+      invoke: [
+        { id: 'socket', src: 'socket' },
+        { id: 'network', src: 'network' },
+      ],
       entry: 'beginAttempt',
       exit: 'notifyOffline',
       on: {
         DISCONNECT: { target: 'closed', actions: 'recordClientClose' },
         'SOCKET.CLOSED': { target: 'lost', actions: 'recordClose' },
         BYE: { actions: 'recordBye' },
+        'NETWORK.OFFLINE': { target: 'lost', actions: 'recordNetworkOffline' },
+        'PAGE.HIDDEN': [
+          { guard: 'reconnectDisabled', target: 'closed', actions: 'recordPageHidden' },
+          { target: 'suspended', actions: 'recordPageHidden' },
+        ],
       },
       initial: 'connecting',
       states: {
@@ -304,9 +336,21 @@ export const connectionMachine = setup({
       ],
     },
     reconnecting: {
+      invoke: { id: 'network', src: 'network' },
       after: { backoff: { target: 'online', actions: 'countAttempt' } },
       on: {
         CONNECT: { target: 'online', actions: 'countAttempt' },
+        'NETWORK.ONLINE': { target: 'online', actions: 'countAttempt' },
+        'PAGE.HIDDEN': 'suspended',
+        DISCONNECT: { target: 'closed', actions: 'recordClientClose' },
+      },
+    },
+    /** The page sits in the back/forward cache: no socket, no timer until it is shown again. */
+    suspended: {
+      invoke: { id: 'network', src: 'network' },
+      on: {
+        'PAGE.SHOWN': { target: 'online', actions: 'clearFailure' },
+        CONNECT: { target: 'online', actions: 'clearFailure' },
         DISCONNECT: { target: 'closed', actions: 'recordClientClose' },
       },
     },
@@ -319,7 +363,10 @@ export const connectionMachine = setup({
 
 export type ConnectionMachine = typeof connectionMachine;
 
-/** Public name of a connection state: the `online` wrapper and heartbeat sub-states fold away. */
+/**
+ * Public name of a connection state: the `online` wrapper and heartbeat sub-states fold away,
+ * and `suspended` (page in the back/forward cache) is `reconnecting` to the outside.
+ */
 export type ConnectionStateName =
   | 'idle'
   | 'connecting'
@@ -329,6 +376,7 @@ export type ConnectionStateName =
   | 'closed';
 
 export function connectionStateName(value: unknown): ConnectionStateName {
+  if (value === 'suspended') return 'reconnecting';
   if (typeof value === 'string') return value as ConnectionStateName;
   const online = (value as { online: unknown }).online;
   if (typeof online === 'string') return online as ConnectionStateName;

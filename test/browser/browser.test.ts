@@ -151,4 +151,33 @@ describe('client in headless Chromium', () => {
     );
     expect(received).toEqual(['hello#1', 'missed#2', 'live#3']);
   });
+
+  it('offline drops at once, online reconnects without the backoff, bfcache closes and recovers', async () => {
+    await page.evaluate((url) => statewire.aware.start(url), server.url);
+    const lastState = () => page.evaluate(() => statewire.aware.states.at(-1));
+    expect(await lastState()).toBe('authenticating>connected');
+
+    // The browser goes offline: no heartbeat is missed first, the loss is immediate.
+    await page.context().setOffline(true);
+    await page.waitForFunction(() => statewire.aware.disconnects.includes('network offline'));
+    expect(await lastState()).toBe('connected>reconnecting');
+    // Back online: the one-minute backoff is cut short (the test would time out otherwise).
+    await page.context().setOffline(false);
+    await page.waitForFunction(() => statewire.aware.states.at(-1) === 'authenticating>connected');
+
+    // Into the back/forward cache: a clean close, then nothing until the page is shown again.
+    await page.evaluate(() => statewire.aware.pageTransition('pagehide', true));
+    await page.waitForFunction(() =>
+      statewire.aware.disconnects.includes('page hidden (back/forward cache)'),
+    );
+    await server.publish('aware', 'while hidden', 1);
+    await page.evaluate(() => statewire.aware.pageTransition('pageshow', true));
+    await page.waitForFunction(() => statewire.aware.recovered.length === 2);
+    expect(await page.evaluate(() => statewire.aware.recovered)).toEqual([
+      { recovered: true, missed: 0 },
+      { recovered: true, missed: 1 },
+    ]);
+    expect(await page.evaluate(() => statewire.aware.messages)).toEqual([1]);
+    await page.evaluate(() => statewire.aware.stop());
+  });
 });

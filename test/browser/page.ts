@@ -9,9 +9,21 @@ export interface PageState {
   recovered: Array<{ recovered: boolean; missed: number }>;
   start(url: string): Promise<{ offset: number }>;
   stop(): Promise<void>;
+  /** A second client with a one-minute backoff, listening to `window` (the default). */
+  aware: {
+    states: string[];
+    disconnects: string[];
+    recovered: Array<{ recovered: boolean; missed: number }>;
+    messages: unknown[];
+    start(url: string): Promise<void>;
+    /** Dispatches a page transition event on `window`, as the browser does around the bfcache. */
+    pageTransition(type: 'pagehide' | 'pageshow', persisted: boolean): void;
+    stop(): Promise<void>;
+  };
 }
 
 let client: Client | undefined;
+let aware: Client | undefined;
 
 const page: PageState = {
   states: [],
@@ -32,6 +44,32 @@ const page: PageState = {
   },
   async stop() {
     await client?.disconnect();
+  },
+  aware: {
+    states: [],
+    disconnects: [],
+    recovered: [],
+    messages: [],
+    async start(url) {
+      aware = createClient({
+        url,
+        uid: 'aware',
+        reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 },
+      });
+      aware.on('state', ({ from, to }) => page.aware.states.push(`${from}>${to}`));
+      aware.on('disconnected', ({ reason }) => page.aware.disconnects.push(reason));
+      const subscription = aware.subscribe('aware', ({ content }) =>
+        page.aware.messages.push(content),
+      );
+      subscription.on('recovered', (info) => page.aware.recovered.push(info));
+      await subscription.ready();
+    },
+    pageTransition(type, persisted) {
+      window.dispatchEvent(new PageTransitionEvent(type, { persisted }));
+    },
+    async stop() {
+      await aware?.disconnect();
+    },
   },
 };
 

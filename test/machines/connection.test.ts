@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock, setup } from 'xstate';
+import { createNetworkLogic } from '../../src/actors/network.js';
 import type { authMachine } from '../../src/machines/auth.js';
 import {
   backoffDelay,
@@ -66,6 +67,10 @@ const EVENTS: ConnectionEvent[] = [
   { type: 'AUTH.READY' },
   { type: 'AUTH.FAILED', code: 'UNAUTHORIZED', message: 'no' },
   { type: 'AUTH.FAILED', code: 'UNAVAILABLE', message: 'token service down' },
+  { type: 'NETWORK.OFFLINE' },
+  { type: 'NETWORK.ONLINE' },
+  { type: 'PAGE.HIDDEN' },
+  { type: 'PAGE.SHOWN' },
   ...[...allTransitionKeys(connectionMachine)]
     .map((key) => /"(xstate\.after\.[^"]+)"/.exec(key)?.[1])
     .filter((type): type is string => type !== undefined)
@@ -271,6 +276,122 @@ describe('connection machine: behaviour', () => {
       code: 1001,
       reason: 'server shutting down',
     });
+  });
+});
+
+describe('connection machine: browser network and page events', () => {
+  function start(
+    machineInput = input({ reconnect: { minDelayMs: 100, maxDelayMs: 1000, maxAttempts: 5 } }),
+  ) {
+    const clock = new SimulatedClock();
+    const network = new EventTarget();
+    const listening: string[] = [];
+    const actor = createActor(
+      connectionMachine.provide({
+        actors: {
+          socket: fromCallback(() => undefined),
+          auth: authStub,
+          // The real logic over an EventTarget the test dispatches on, counting its listeners.
+          network: createNetworkLogic({
+            addEventListener: (type, listener) => {
+              listening.push(type);
+              network.addEventListener(type, listener);
+            },
+            removeEventListener: (type, listener) => {
+              listening.splice(listening.indexOf(type), 1);
+              network.removeEventListener(type, listener);
+            },
+          }),
+        },
+        delays: DELAYS,
+      }),
+      { input: machineInput, clock },
+    ).start();
+    const state = () => actor.getSnapshot().value;
+    const signIn = () => {
+      actor.send({ type: 'SOCKET.OPEN' });
+      actor.send({ type: 'WELCOME', uid: 'u1', session: 's1', heartbeatMs: 60_000, maxPayload: 1 });
+    };
+    const dispatch = (type: string, persisted?: boolean) =>
+      network.dispatchEvent(Object.assign(new Event(type), { persisted }));
+    return { actor, clock, state, signIn, dispatch, listening };
+  }
+
+  it('offline: a connected session is lost at once, no missed heartbeat needed', () => {
+    const { actor, state, signIn, dispatch } = start();
+    actor.send({ type: 'CONNECT' });
+    signIn();
+    dispatch('offline');
+    expect(state()).toBe('reconnecting');
+    expect(actor.getSnapshot().context).toMatchObject({
+      close: { reason: 'network offline' },
+      failure: { code: 'DISCONNECTED', fatal: false },
+    });
+  });
+
+  it('online: a reconnect waiting out its backoff goes now', () => {
+    const { actor, clock, state, signIn, dispatch } = start();
+    actor.send({ type: 'CONNECT' });
+    signIn();
+    actor.send({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    clock.increment(DELAYS.backoff - 1);
+    expect(state()).toBe('reconnecting');
+    dispatch('online');
+    expect(connectionStateName(state())).toBe('connecting');
+    expect(actor.getSnapshot().context.attempt).toBe(1);
+    // online while connected changes nothing
+    signIn();
+    dispatch('online');
+    expect(connectionStateName(state())).toBe('connected');
+  });
+
+  it('pagehide into the bfcache closes and waits without a timer; pageshow reconnects', () => {
+    const { actor, clock, state, signIn, dispatch } = start();
+    actor.send({ type: 'CONNECT' });
+    signIn();
+    dispatch('pagehide', false); // a real unload: the browser closes the socket itself
+    expect(connectionStateName(state())).toBe('connected');
+    dispatch('pagehide', true);
+    expect(state()).toBe('suspended');
+    expect(connectionStateName(state())).toBe('reconnecting');
+    expect(actor.getSnapshot().context.close).toEqual({
+      reason: 'page hidden (back/forward cache)',
+    });
+    expect(actor.getSnapshot().children.socket).toBeUndefined();
+    for (let i = 0; i < 10; i++) clock.increment(60_000);
+    dispatch('online');
+    expect(state()).toBe('suspended');
+    dispatch('pageshow', false);
+    expect(state()).toBe('suspended');
+    dispatch('pageshow', true);
+    expect(connectionStateName(state())).toBe('connecting');
+    signIn();
+    expect(connectionStateName(state())).toBe('connected');
+  });
+
+  it('pagehide while waiting to reconnect stops the backoff timer too', () => {
+    const { actor, clock, state, signIn, dispatch } = start();
+    actor.send({ type: 'CONNECT' });
+    signIn();
+    actor.send({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
+    dispatch('pagehide', true);
+    clock.increment(DELAYS.backoff * 10);
+    expect(state()).toBe('suspended');
+  });
+
+  it('listens only while connecting, connected or waiting to reconnect', () => {
+    const { actor, signIn, dispatch, listening } = start();
+    const all = ['offline', 'online', 'pagehide', 'pageshow'];
+    expect(listening).toEqual([]);
+    dispatch('offline');
+    expect(actor.getSnapshot().value).toBe('idle');
+    actor.send({ type: 'CONNECT' });
+    expect(listening).toEqual(all);
+    signIn();
+    dispatch('offline');
+    expect(listening).toEqual(all);
+    actor.send({ type: 'DISCONNECT' });
+    expect(listening).toEqual([]);
   });
 });
 
