@@ -408,7 +408,7 @@ describe('transient calls over HTTP (scripted fetch, SimulatedClock)', () => {
 describe('httpBaseOf', () => {
   it('derives http(s) from ws(s), drops the path, prefers httpUrl', () => {
     expect(httpBaseOf('ws://127.0.0.1:4000')).toBe('http://127.0.0.1:4000');
-    expect(httpBaseOf('wss://example.com/realtime?x=1')).toBe('https://example.com');
+    expect(httpBaseOf('wss://example.com/realtime/?x=1')).toBe('https://example.com/realtime');
     expect(httpBaseOf('ws://[::1]:9/')).toBe('http://[::1]:9');
     expect(httpBaseOf('ws://a', 'https://api.example.com/base/')).toBe(
       'https://api.example.com/base',

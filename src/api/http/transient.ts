@@ -51,9 +51,9 @@ export interface TransientDeps {
 }
 
 /**
- * The server's HTTP base: `httpUrl`, else the origin of a ws:// or wss:// `url` (its path is
- * dropped: the endpoints live at `/v1/` on the server's port). Undefined when there is none
- * (another transport's URL): calls then go over the socket.
+ * The server's HTTP base: `httpUrl`, else a ws:// or wss:// `url` as http(s):// with its path
+ * (a broker mounted at `/realtime` has its endpoints at `/realtime/v1/`) and without its query.
+ * Undefined when there is none (another transport's URL): calls then go over the socket.
  */
 export function httpBaseOf(url: string, httpUrl?: string): string | undefined {
   if (httpUrl !== undefined) return httpUrl.replace(/\/+$/, '');
@@ -63,8 +63,9 @@ export function httpBaseOf(url: string, httpUrl?: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (parsed.protocol === 'ws:') return `http://${parsed.host}`;
-  if (parsed.protocol === 'wss:') return `https://${parsed.host}`;
+  const path = parsed.pathname.replace(/\/+$/, '');
+  if (parsed.protocol === 'ws:') return `http://${parsed.host}${path}`;
+  if (parsed.protocol === 'wss:') return `https://${parsed.host}${path}`;
   return undefined;
 }
 
