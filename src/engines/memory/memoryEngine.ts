@@ -117,7 +117,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   );
   const recentIds = new IdWindow<Receipt>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
-  /** Returns deliveries whose ack timed out; runs while the engine is started. */
+  /** Returns deliveries whose ack timed out and drops expired uid claims, while started. */
   let ackSweep: ReturnType<typeof setInterval> | null = null;
 
   // A listener that throws must not keep the message from the others.
@@ -144,6 +144,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       ackSweep = setInterval(() => {
         try {
           queues.expireUnacked();
+          uidClaims.expire();
         } catch (error) {
           console.error('[statewire] memory engine ack sweep:', error);
         }

@@ -25,6 +25,8 @@ export interface MemoryQueuesOptions {
   ackTimeoutMs?: number;
   /** Deliveries of one item before it is dead-lettered. */
   maxAttempts?: number;
+  /** Recent message ids each queue remembers to accept a resend once (default 10,000). */
+  dedupeWindow?: number;
   now?: () => number;
 }
 
@@ -56,7 +58,6 @@ interface QueueState {
   bytes: number;
 }
 
-const SEEN_IDS_KEPT = 10_000;
 const ITEM_OVERHEAD_BYTES = 96;
 
 function itemBytes(input: QueueItemInput): number {
@@ -77,6 +78,7 @@ export class MemoryQueues implements QueueEngine {
   private readonly maxLength: number;
   private readonly maxBytes: number;
   private readonly maxQueues: number;
+  private readonly dedupeWindow: number;
   private readonly prefetch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxAttempts: number;
@@ -89,6 +91,7 @@ export class MemoryQueues implements QueueEngine {
     this.maxLength = options.maxLength ?? 10_000;
     this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
     this.maxQueues = options.maxQueues ?? 10_000;
+    this.dedupeWindow = options.dedupeWindow ?? 10_000;
     this.prefetch = options.prefetch ?? 64;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -137,7 +140,7 @@ export class MemoryQueues implements QueueEngine {
     ) {
       throw new StatewireError('UNAVAILABLE', `queue ${queue} is full`);
     }
-    rememberId(state.seenIds, input.id);
+    rememberId(state.seenIds, input.id, this.dedupeWindow);
     state.bytes += bytes;
     state.ready.push({ ...input, attempt: 0, bytes });
     this.dispatch(queue, state);
@@ -294,7 +297,7 @@ export class MemoryQueues implements QueueEngine {
   }
 }
 
-function rememberId(seen: Set<string>, id: string): void {
+function rememberId(seen: Set<string>, id: string, kept: number): void {
   seen.add(id);
-  if (seen.size > SEEN_IDS_KEPT) seen.delete(seen.values().next().value!);
+  if (seen.size > kept) seen.delete(seen.values().next().value!);
 }

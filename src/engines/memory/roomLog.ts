@@ -22,7 +22,8 @@ export class RoomLog {
   bytes = 0;
   /** Highest offset dropped from the log (by size, bytes or age); everything above is kept. */
   private trimmedUpTo = 0;
-  private items: StoredMessage[] = [];
+  /** Dropped entries are cleared at once, so only kept messages stay reachable. */
+  private items: Array<StoredMessage | undefined> = [];
   /** Byte size of each item, index for index. */
   private sizes: number[] = [];
   /** Index of the oldest kept message; the arrays are compacted once the dead prefix grows. */
@@ -37,7 +38,7 @@ export class RoomLog {
 
   /** Offset of the oldest message kept, or 0 when none is. */
   get firstOffset(): number {
-    return this.head < this.items.length ? this.items[this.head].offset : 0;
+    return this.head < this.items.length ? (this.items[this.head] as StoredMessage).offset : 0;
   }
 
   /** The kept message at `offset`, if it is still kept. */
@@ -63,7 +64,9 @@ export class RoomLog {
   expire(now: number): void {
     if (this.limits.ttlMs <= 0) return;
     const cutoff = now - this.limits.ttlMs;
-    while (this.head < this.items.length && this.items[this.head].at <= cutoff) this.dropOldest();
+    while (this.head < this.items.length && (this.items[this.head] as StoredMessage).at <= cutoff) {
+      this.dropOldest();
+    }
   }
 
   read(query: HistoryQuery): HistoryPage {
@@ -78,21 +81,23 @@ export class RoomLog {
     const limit = query.limit ?? kept;
     if (!query.since) {
       const start = Math.max(this.head, this.items.length - limit);
-      return page(this.items.slice(start), this.trimmedUpTo === 0 && start === this.head);
+      return page(this.kept(start), this.trimmedUpTo === 0 && start === this.head);
     }
     const after = query.since.offset;
     if (query.since.epoch !== epoch || after > this.lastOffset) return page([], false);
     const start = this.head + Math.max(0, after - this.trimmedUpTo);
     const end = Math.min(this.items.length, start + limit);
-    return page(
-      this.items.slice(start, end),
-      after >= this.trimmedUpTo && end === this.items.length,
-    );
+    return page(this.kept(start, end), after >= this.trimmedUpTo && end === this.items.length);
+  }
+
+  private kept(start: number, end?: number): StoredMessage[] {
+    return this.items.slice(start, end) as StoredMessage[];
   }
 
   dropOldest(): void {
     const bytes = this.sizes[this.head];
-    this.trimmedUpTo = this.items[this.head].offset;
+    this.trimmedUpTo = (this.items[this.head] as StoredMessage).offset;
+    this.items[this.head] = undefined;
     this.bytes -= bytes;
     this.head++;
     this.budget?.dropped(bytes);

@@ -25,7 +25,7 @@ export class UidClaims {
 
   renew(uid: string): void {
     const now = this.now();
-    this.prune(now);
+    this.expire(now);
     this.expiries.delete(uid);
     this.expiries.set(uid, now + this.limits.ttlMs);
     if (this.expiries.size > this.limits.max) {
@@ -34,11 +34,14 @@ export class UidClaims {
   }
 
   has(uid: string): boolean {
+    const now = this.now();
+    this.expire(now);
     const expiry = this.expiries.get(uid);
-    return expiry !== undefined && expiry > this.now();
+    return expiry !== undefined && expiry > now;
   }
 
-  private prune(now: number): void {
+  /** Forgets the claims that have expired by `now`. */
+  expire(now = this.now()): void {
     for (const [uid, expiry] of this.expiries) {
       if (expiry > now) return;
       this.expiries.delete(uid);
