@@ -95,6 +95,8 @@ function callAll(set: Set<MessageHandler> | undefined, message: Message): void {
   }
 }
 
+const EPOCH_CHANGED = { recovered: false, missed: 0 } as const;
+
 /**
  * The data path of room messages: a map from room to its subscription record, the duplicate
  * filter (offset <= last seen in the same epoch is dropped) and the event/room callbacks.
@@ -172,6 +174,10 @@ export class Rooms {
     const record = this.records.get(frame.room);
     if (record) {
       if (record.epoch === frame.epoch && frame.offset <= record.lastOffset) return;
+      // A new epoch while subscribed: what came before it is gone, and the app must know.
+      if (record.epoch !== undefined && record.epoch !== frame.epoch) {
+        for (const handle of record.handles) handle.emit('recovered', EPOCH_CHANGED);
+      }
       record.epoch = frame.epoch;
       record.lastOffset = frame.offset;
     }

@@ -1,3 +1,4 @@
+import { redisEngine } from '../engines/redis/index.js';
 import { createServer } from '../server/createServer.js';
 import { jwtAuth } from '../server/jwtAuth.js';
 import type { ServerOptions } from '../server/options.js';
@@ -12,8 +13,18 @@ export async function serve(line: CommandLine, io: Output): Promise<void> {
     host: line.options.host ?? '127.0.0.1',
   };
   const historySize = line.options['history-size'];
-  if (historySize !== undefined) {
-    options.history = { size: intOption(line.options, 'history-size', 0, 1) };
+  const history =
+    historySize === undefined ? undefined : { size: intOption(line.options, 'history-size', 0, 1) };
+  const redisUrl = line.options.redis ?? process.env.STATEWIRE_REDIS_URL;
+  if (redisUrl) {
+    options.engine = redisEngine({
+      url: redisUrl,
+      prefix: line.options['redis-prefix'],
+      leaseMs: intOption(line.options, 'lease-ms', 10_000, 100),
+      history,
+    });
+  } else if (history) {
+    options.history = history;
   }
   const secret = line.options['token-secret'];
   if (secret !== undefined) options.auth = jwtAuth({ secret });

@@ -22,6 +22,10 @@ serve options:
   --host <address>        interface to listen on (default 127.0.0.1)
   --token-secret <secret> accept only HS256 JWTs signed with it (uid = the "sub" claim)
   --history-size <n>      messages each room keeps for recovery (default 1000)
+  --redis <url>           share the broker with every server on this Redis (redis://host:port;
+                          default $STATEWIRE_REDIS_URL; without it: in-memory, this process only)
+  --redis-prefix <p>      key prefix: servers with the same Redis and prefix are one broker (sw)
+  --lease-ms <n>          a node silent this long is dead: its presence and deliveries go (10000)
 
 pub, sub, request, rpc options:
   --url <url>             server (default $STATEWIRE_URL or ${DEFAULT_URL})

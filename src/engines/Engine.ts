@@ -50,6 +50,11 @@ export interface PresenceChange {
 export interface RoomListener {
   message(message: StoredMessage): void;
   presence(change: PresenceChange): void;
+  /**
+   * The room's positions are gone (a shared engine lost its history or offsets): nobody can
+   * resume from before `position`. The memory engine never calls it.
+   */
+  lost?(room: string, position: StreamPosition): void;
 }
 
 export type Unsubscribe = () => Promise<void>;

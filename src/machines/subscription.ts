@@ -8,7 +8,14 @@ export interface SubscriptionInput {
 export interface SubscriptionContext {
   room: string;
   error?: { code: ErrorCode; message: string };
+  /** Refusals in a row that are worth retrying (the server was unavailable). */
+  retries: number;
 }
+
+/** Refusals a later attempt may not get: the server (or its engine) was busy or away. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT']);
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 20_000;
 
 export type SubscriptionEvent =
   /** The client signed in: (re)subscribe. */
@@ -45,6 +52,8 @@ export const subscriptionMachine = setup({
     requestSubscribe: () => undefined,
     /** Provided by the client: sends `unsub {room}`. */
     requestUnsubscribe: () => undefined,
+    countRetry: assign({ retries: ({ context }) => context.retries + 1 }),
+    resetRetries: assign({ retries: 0 }),
     recordError: assign({
       error: ({ event }) => {
         const { code, message } = event as { code: ErrorCode; message: string };
@@ -52,9 +61,17 @@ export const subscriptionMachine = setup({
       },
     }),
   },
+  guards: {
+    isRetryable: ({ event }) => RETRYABLE.has((event as { code: ErrorCode }).code),
+  },
+  delays: {
+    /** Exponential backoff between resubscribe attempts after a retryable refusal. */
+    resubscribeDelay: ({ context }) =>
+      Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.max(0, context.retries - 1)),
+  },
 }).createMachine({
   id: 'subscription',
-  context: ({ input }) => ({ room: input.room }),
+  context: ({ input }) => ({ room: input.room, retries: 0 }),
   initial: 'subscribing',
   states: {
     subscribing: {
@@ -72,10 +89,18 @@ export const subscriptionMachine = setup({
           entry: 'requestSubscribe',
           on: {
             OFFLINE: 'waiting',
-            SUBSCRIBED: '#subscription.subscribed',
-            REJECTED: { target: '#subscription.failed', actions: 'recordError' },
+            SUBSCRIBED: { target: '#subscription.subscribed', actions: 'resetRetries' },
+            REJECTED: [
+              { guard: 'isRetryable', target: 'retrying', actions: ['recordError', 'countRetry'] },
+              { target: '#subscription.failed', actions: 'recordError' },
+            ],
             CLOSE: { target: '#subscription.unsubscribed', actions: 'requestUnsubscribe' },
           },
+        },
+        /** Refused for now (UNAVAILABLE…): asks again after a backoff, as long as online. */
+        retrying: {
+          after: { resubscribeDelay: 'requesting' },
+          on: { OFFLINE: 'waiting' },
         },
       },
     },

@@ -4,6 +4,7 @@ import type { StreamPosition } from '../protocol/frames.js';
 /** Where a membership sends its frames (the connection's outbox). */
 export interface FrameSink {
   enqueue(frame: string): void;
+  close(code: number, reason: string): void;
 }
 
 /**
@@ -15,6 +16,8 @@ export class Membership {
   private epoch: string | null = null;
   private lastOffset = 0;
   private held: Array<[StoredMessage, string]> | null = null;
+  /** The room's history was lost: nothing more may reach the client before it resubscribes. */
+  private lost = false;
 
   constructor(
     readonly sink: FrameSink,
@@ -22,6 +25,7 @@ export class Membership {
   ) {}
 
   deliver(message: StoredMessage, frame: string): void {
+    if (this.lost) return;
     if (this.held) {
       this.held.push([message, frame]);
       return;
@@ -30,6 +34,15 @@ export class Membership {
     this.epoch = message.epoch;
     this.lastOffset = message.offset;
     this.sink.enqueue(frame);
+  }
+
+  /**
+   * Stops delivery for good: a message after lost positions would let the client resume past
+   * the gap as if nothing was missing. The connection is closed, so it resubscribes.
+   */
+  invalidate(): void {
+    this.lost = true;
+    this.held = null;
   }
 
   hold(): void {

@@ -5,6 +5,7 @@ import type {
   StoredMessage,
   Unsubscribe,
 } from '../engines/Engine.js';
+import { CLOSE } from '../protocol/closeCodes.js';
 import type { Membership } from './membership.js';
 import { encodeRoomMessage } from './wire.js';
 
@@ -44,6 +45,14 @@ class LocalRoom implements RoomListener {
     for (const member of this.members) member.sink.enqueue(frame);
   }
 
+  /** The engine lost this room's positions: its members reconnect and learn `recovered: false`. */
+  lost(): void {
+    for (const member of this.members) {
+      member.invalidate();
+      member.sink.close(CLOSE.TRY_AGAIN_LATER, 'HISTORY_LOST');
+    }
+  }
+
   async drop(): Promise<void> {
     await this.ready.catch(() => {});
     const off = this.unsubscribe;
@@ -60,6 +69,11 @@ export class RoomHub {
     private readonly engine: Engine,
     private readonly onError: (error: unknown, where: string) => void,
   ) {}
+
+  /** Rooms with at least one member on this node. */
+  get size(): number {
+    return this.rooms.size;
+  }
 
   /** Resolves once the engine delivers the room to this node. */
   add(member: Membership): Promise<void> {

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import {
   type SubscriptionEvent,
   subscriptionMachine,
   subscriptionStateName,
 } from '../../src/machines/subscription.js';
-import { allTransitionKeys, edgePaths, transitionRecorder } from './graph.js';
+import { afterEvent, allTransitionKeys, edgePaths, isActive, transitionRecorder } from './graph.js';
 
 const EVENTS: SubscriptionEvent[] = [
   { type: 'ONLINE' },
   { type: 'OFFLINE' },
   { type: 'SUBSCRIBED' },
   { type: 'REJECTED', code: 'FORBIDDEN', message: 'no' },
+  { type: 'REJECTED', code: 'UNAVAILABLE', message: 'later' },
   { type: 'CLOSE' },
   { type: 'FAIL', code: 'UNAUTHORIZED', message: 'gone' },
+  { type: 'xstate.after.resubscribeDelay.subscription.subscribing.retrying' } as never,
 ];
 
 const serialize = (snapshot: any) =>
@@ -27,8 +29,14 @@ function start(inspect?: (event: any) => void) {
       requestUnsubscribe: ({ context }) => requests.push(`unsub ${context.room}`),
     },
   });
-  const actor = createActor(logic, { input: { room: 'r' }, inspect }).start();
-  return { actor, requests, state: () => subscriptionStateName(actor.getSnapshot().value) };
+  const clock = new SimulatedClock();
+  const actor = createActor(logic, { input: { room: 'r' }, inspect, clock }).start();
+  return {
+    actor,
+    clock,
+    requests,
+    state: () => subscriptionStateName(actor.getSnapshot().value),
+  };
 }
 
 describe('subscription machine', () => {
@@ -40,9 +48,11 @@ describe('subscription machine', () => {
       serialize,
     });
     for (const path of paths) {
-      const { actor } = start(transitionRecorder(taken));
+      const { actor, clock } = start(transitionRecorder(taken));
       for (const { event, expected } of path.steps) {
-        actor.send(event);
+        const after = afterEvent(event.type);
+        if (!after) actor.send(event);
+        else if (isActive(actor.getSnapshot(), after.stateId)) clock.increment(20_000);
         expect(serialize(actor.getSnapshot())).toBe(expected);
       }
     }
@@ -74,6 +84,32 @@ describe('subscription machine', () => {
     subscribed.actor.send({ type: 'CLOSE' });
     expect(subscribed.requests).toEqual(['sub r', 'unsub r']);
     expect(subscribed.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('a refusal worth retrying (UNAVAILABLE) asks again with a growing backoff', () => {
+    const { actor, clock, requests, state } = start();
+    actor.send({ type: 'ONLINE' });
+    actor.send({ type: 'REJECTED', code: 'UNAVAILABLE', message: 'redis away' });
+    expect(actor.getSnapshot().value).toEqual({ subscribing: 'retrying' });
+    clock.increment(499);
+    expect(requests).toEqual(['sub r']);
+    clock.increment(1);
+    expect(requests).toEqual(['sub r', 'sub r']);
+    actor.send({ type: 'REJECTED', code: 'UNAVAILABLE', message: 'still away' });
+    clock.increment(999);
+    expect(requests).toHaveLength(2);
+    clock.increment(1);
+    expect(requests).toHaveLength(3);
+    actor.send({ type: 'SUBSCRIBED' });
+    expect(state()).toBe('subscribed');
+    expect(actor.getSnapshot().context.retries).toBe(0);
+    actor.send({ type: 'OFFLINE' });
+    actor.send({ type: 'ONLINE' });
+    actor.send({ type: 'REJECTED', code: 'RATE_LIMITED', message: 'slow down' });
+    actor.send({ type: 'OFFLINE' });
+    clock.increment(20_000);
+    expect(actor.getSnapshot().value).toEqual({ subscribing: 'waiting' });
+    expect(requests).toHaveLength(4);
   });
 
   it('a refusal fails with the error kept in context', () => {

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { StatewireError } from '../../errors/StatewireError.js';
 import { ATTACH, DECLARE, DETACH, ENQUEUE, FETCH, SETTLE } from './queueScripts.js';
-import { BEAT, JOIN, LEAVE, PUBLISH_BATCH, READ } from './roomScripts.js';
+import { BEAT, CLAIM, IS_CLAIMED, JOIN, LEAVE, PUBLISH_BATCH, READ } from './roomScripts.js';
 
 const SCRIPTS = {
   swPublish: PUBLISH_BATCH,
@@ -9,6 +9,8 @@ const SCRIPTS = {
   swJoin: JOIN,
   swLeave: LEAVE,
   swBeat: BEAT,
+  swClaim: CLAIM,
+  swIsClaimed: IS_CLAIMED,
   swDeclare: DECLARE,
   swEnqueue: ENQUEUE,
   swAttach: ATTACH,

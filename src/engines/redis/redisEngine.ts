@@ -16,7 +16,7 @@ import { RedisLink } from './link.js';
 import { NodeLease } from './nodeLease.js';
 import { Presence } from './presence.js';
 import { RedisQueues, type RedisQueuesOptions } from './redisQueues.js';
-import { type LosingListener, RoomFeed } from './roomFeed.js';
+import { RoomFeed } from './roomFeed.js';
 import { RoomStore } from './roomStore.js';
 
 export interface RedisEngineOptions {
@@ -32,6 +32,11 @@ export interface RedisEngineOptions {
   dedupeWindow?: number;
   /** Work queue bounds: maxLength, prefetch, ackTimeoutMs, maxAttempts. */
   queues?: RedisQueuesOptions;
+  /**
+   * How long a uid's personal room stays its own after its last session (`ttlMs`, default
+   * 24 h), and how many such claims are kept at most (`max`, default 100,000).
+   */
+  uidClaims?: { ttlMs?: number; max?: number };
   /** Time source for message timestamps, history ttl and queue timeouts (default Date.now). */
   now?: () => number;
   /** Background failures (reaper, sweeps) other than Redis being away (default console.error). */
@@ -62,6 +67,8 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
   const onError = (where: string) => (error: unknown) => {
     if (!(error instanceof StatewireError && error.code === 'UNAVAILABLE')) report(error, where);
   };
+  const claimTtlMs = options.uidClaims?.ttlMs ?? 24 * 3600 * 1000;
+  const maxClaims = options.uidClaims?.max ?? 100_000;
   const nodeId = nanoid(10);
   const link = new RedisLink(options.url);
   const channels = new Channels(link.sub);
@@ -166,10 +173,10 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
 
     async listen(room: string, listener: RoomListener): Promise<Unsubscribe> {
       // Wrapped so the same listener object can listen twice and be removed once.
-      const entry: LosingListener = {
+      const entry: RoomListener = {
         message: (m) => listener.message(m),
         presence: (c) => listener.presence(c),
-        lost: (r, p) => (listener as LosingListener).lost?.(r, p),
+        lost: (r, p) => listener.lost?.(r, p),
       };
       try {
         const feed = await feedOf(room);
@@ -206,11 +213,16 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     },
 
     async rememberUid(uid: string) {
-      await link.call((redis) => redis.sadd(keys.knownUids, uid));
+      await link.script('swClaim', [keys.knownUids], [uid, now(), claimTtlMs, maxClaims]);
     },
 
     async isKnownUid(name: string) {
-      return (await link.call((redis) => redis.sismember(keys.knownUids, name))) === 1;
+      const claimed = await link.script<number>(
+        'swIsClaimed',
+        [keys.knownUids, keys.room(name).uids],
+        [name, now()],
+      );
+      return claimed === 1;
     },
   };
 }

@@ -103,7 +103,7 @@ export class RoomFeed {
     } else {
       this.last = { epoch: page.epoch, offset: page.offset };
       const position = { ...this.last };
-      this.each((l) => (l as LosingListener).lost?.(this.room, position));
+      this.each((l) => l.lost?.(this.room, position));
     }
     this.busy = false;
     this.drain();
@@ -122,9 +122,4 @@ export class RoomFeed {
       } catch {}
     }
   }
-}
-
-/** A listener that can hear that a room's positions are gone (history lost or trimmed). */
-export interface LosingListener extends RoomListener {
-  lost?(room: string, position: StreamPosition): void;
 }

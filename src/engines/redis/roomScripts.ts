@@ -126,3 +126,18 @@ redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 `;
+
+/** KEYS: claims. ARGV: uid, now, ttlMs, max. A claim is a score: its expiry. */
+export const CLAIM = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[4]) - 1)
+return 1
+`;
+
+/** KEYS: claims, the uid room's uid counts. ARGV: uid, now. Claimed, or present in its room. */
+export const IS_CLAIMED = `
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if expiry and tonumber(expiry) > tonumber(ARGV[2]) then return 1 end
+return redis.call('HEXISTS', KEYS[2], ARGV[1])
+`;

@@ -10,6 +10,7 @@ export const REDIS_URL = process.env.STATEWIRE_TEST_REDIS_URL ?? 'redis://127.0.
 export interface EngineOptions {
   history?: { size?: number; ttlMs?: number };
   dedupeWindow?: number;
+  uidClaims?: { ttlMs?: number; max?: number };
   queues?: { maxLength?: number; prefetch?: number; ackTimeoutMs?: number; maxAttempts?: number };
   now?: () => number;
 }

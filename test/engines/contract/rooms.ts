@@ -185,11 +185,23 @@ export function roomContract(fixture: EngineFixture): void {
       ]);
     });
 
-    it('remembers uids that signed in', async () => {
-      const engine = await fixture.make();
+    it('keeps uid claims for their ttl, at most max of them, and while present', async () => {
+      let time = 1000;
+      const engine = await fixture.make({ uidClaims: { ttlMs: 100, max: 2 }, now: () => time });
       expect(await engine.isKnownUid('alice')).toBe(false);
       await engine.rememberUid('alice');
       expect(await engine.isKnownUid('alice')).toBe(true);
+      time += 50;
+      await engine.rememberUid('bob');
+      await engine.rememberUid('carol');
+      expect(await engine.isKnownUid('alice')).toBe(false);
+      expect(await engine.isKnownUid('bob')).toBe(true);
+      time += 100;
+      expect(await engine.isKnownUid('carol')).toBe(false);
+      await engine.join('dave', 'dave', 'c1');
+      expect(await engine.isKnownUid('dave')).toBe(true);
+      await engine.leave('dave', 'dave', 'c1');
+      expect(await engine.isKnownUid('dave')).toBe(false);
     });
 
     it('keeps history and epoch across close and start', async () => {
