@@ -121,6 +121,12 @@ export interface ServerOptions {
    * @default 64
    */
   maxDepth?: number;
+  /**
+   * Rooms one connection may be subscribed to at once, its own uid room aside; one more is
+   * FORBIDDEN.
+   * @default 100000
+   */
+  maxSubscriptions?: number;
   /** Heartbeat tick (default 25 s); a connection silent for two ticks is closed. 0 = off. */
   heartbeatMs?: number;
   /** Browser origins allowed to connect; others get HTTP 403. Requests without Origin pass. */
@@ -159,6 +165,7 @@ export interface ResolvedOptions {
   engine: Engine;
   maxPayload: number;
   maxDepth: number;
+  maxSubscriptions: number;
   heartbeatMs: number;
   allowedOrigins: ReadonlySet<string> | null;
   rateLimit: Required<RateLimitOptions> | null;
@@ -178,6 +185,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   maxPayload: 1024 * 1024,
   maxDepth: DEFAULT_MAX_DEPTH,
+  maxSubscriptions: 100_000,
   heartbeatMs: 25_000,
   maxBufferedBytes: 8 * 1024 * 1024,
   tokenGraceMs: 30_000,
@@ -232,6 +240,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     engine: options.engine ?? memoryEngine({ history: options.history }),
     maxPayload: options.maxPayload ?? DEFAULTS.maxPayload,
     maxDepth: positiveInteger(options.maxDepth, 'maxDepth') ?? DEFAULTS.maxDepth,
+    maxSubscriptions:
+      positiveInteger(options.maxSubscriptions, 'maxSubscriptions') ?? DEFAULTS.maxSubscriptions,
     heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : null,
     rateLimit: resolveRateLimit(options.rateLimit),

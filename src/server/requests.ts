@@ -55,6 +55,10 @@ function context(conn: Connection, msg: SendMsg | ReqMsg): HandlerContext {
 async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
   const { room, since } = msg;
   const { engine } = conn.core;
+  const { maxSubscriptions } = conn.core.options;
+  if (!conn.memberships.has(room) && conn.memberships.size > maxSubscriptions) {
+    throw forbidden(`at most ${maxSubscriptions} subscriptions per connection`);
+  }
   const entered = await conn.ordered(() =>
     andThen(checkRoomAccess(conn.core, uidOf(conn), 'subscribe', room), () =>
       andThen(since ?? engine.position(room), (from) => {

@@ -25,7 +25,7 @@ describe('the client refuses content nested deeper than 64 levels', () => {
     expect(() => alice.send('echo', deep)).toThrow(/nested deeper than 64/);
     await expect(alice.queueMessage('jobs', deep)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(alice.rpc('jobs', deep)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    expect(await alice.request('echo', nested(64))).toEqual(nested(64));
+    expect(await alice.request('echo', nested(64) as never)).toEqual(nested(64));
     const ack = await alice.publish('room', 'e', nested(64) as never);
     expect(ack.offset).toBe(1);
     expect(requests).toBe(1);

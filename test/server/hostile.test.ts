@@ -103,6 +103,20 @@ describe('hostile input (issue 9 regressions)', () => {
     await roundTrip(client);
   });
 
+  it('subscriptions per connection are capped by maxSubscriptions (the uid room aside)', async () => {
+    const server = await startServer({ maxSubscriptions: 2 });
+    const client = await signIn(server.url, 'alice');
+    await subscribe(client, 'a');
+    await subscribe(client, 'b');
+    expect((await client.request({ type: 'sub', room: 'c' })).error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'at most 2 subscriptions per connection',
+    });
+    await subscribe(client, 'a');
+    await client.call({ type: 'unsub', room: 'b' });
+    await subscribe(client, 'c');
+  });
+
   it('history is bounded in bytes per room and server-wide; a trimmed gap recovers false', async () => {
     const engine = memoryEngine({
       history: { maxBytes: 1024 * 1024, maxTotalBytes: 2 * 1024 * 1024 },
