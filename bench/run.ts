@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { barChart } from './lib/chart.js';
 import { round } from './lib/stats.js';
+import { clusterThroughput } from './scenarios/clusterThroughput.js';
 import { rawRpc } from './scenarios/rawRpc.js';
 import { rawThroughput } from './scenarios/rawThroughput.js';
 import { reconnectStorm } from './scenarios/reconnectStorm.js';
@@ -40,6 +41,15 @@ const heap = await serverHeap({ connections: Math.round(2_000 * scale) });
 log('server idle connections', heap);
 const storm = await reconnectStorm({ clients: 1_000 });
 log('reconnect storm', storm);
+// The Redis engine (SPEC §10): the same load through one, two and three nodes on one Redis.
+const clusterLoad = { messages: Math.round(30_000 * scale), inFlight: 32 };
+const cluster = {
+  memory: await clusterThroughput('memory', clusterLoad),
+  redisSameNode: await clusterThroughput('redisSameNode', clusterLoad),
+  redisAtoB: await clusterThroughput('redisAtoB', clusterLoad),
+  redis3Nodes: await clusterThroughput('redis3Nodes', clusterLoad),
+};
+log('redis engine', cluster);
 
 const results = {
   at: new Date().toISOString(),
@@ -57,6 +67,11 @@ const results = {
     statewireP50Ms: swLatency.p50Ms,
     ratioToRawRelay: round(swLatency.p50Ms / rawLatency.p50Ms),
     target: '≤ 2× raw relay p50 (pinned to one core)',
+  },
+  redisEngine: {
+    ...cluster,
+    ratioAtoBToMemory: round(cluster.redisAtoB.msgPerSec / cluster.memory.msgPerSec),
+    target: 'publish on node A → subscriber on node B ≥ 0.6× the memory engine',
   },
   subscriptions: { ...subs, target: '10k ≤ 1 s, ≤ 3 KB each; resubscribe 1,000 ≤ 50 ms' },
   server: {
@@ -78,6 +93,15 @@ writeFileSync(
         { label: 'raw ws relay, 1 msg/frame', value: raw1.msgPerSec, unit: 'msg/s' },
         { label: 'raw ws relay, 32 msg/frame', value: raw32.msgPerSec, unit: 'msg/s' },
         { label: 'statewire', value: sw.msgPerSec, unit: 'msg/s' },
+      ],
+    },
+    {
+      title: 'Redis engine pub → sub, 64 B, 32 in flight (msg/s)',
+      bars: [
+        { label: 'memory engine, one node', value: cluster.memory.msgPerSec, unit: 'msg/s' },
+        { label: 'redis, same node', value: cluster.redisSameNode.msgPerSec, unit: 'msg/s' },
+        { label: 'redis, node A → B', value: cluster.redisAtoB.msgPerSec, unit: 'msg/s' },
+        { label: 'redis, 3 nodes', value: cluster.redis3Nodes.msgPerSec, unit: 'msg/s' },
       ],
     },
     {

@@ -41,11 +41,12 @@ export class RoomFeed {
     this.drain();
   }
 
-  /** A raw channel message: `m…` a message, `j<uid>` / `l<uid>` presence. */
+  /** A raw channel message: `m…` lines of messages, `j<uid>` / `l<uid>` presence. */
   receive(raw: string): void {
     const kind = raw[0];
-    if (kind === 'm') this.queue.push({ message: decodeLive(this.room, raw) });
-    else if (kind === 'j' || kind === 'l') {
+    if (kind === 'm') {
+      for (const line of raw.split('\n')) this.queue.push({ message: decodeLive(this.room, line) });
+    } else if (kind === 'j' || kind === 'l') {
       const action = kind === 'j' ? 'join' : 'leave';
       this.queue.push({ presence: { room: this.room, action, uid: raw.slice(1) } });
     }

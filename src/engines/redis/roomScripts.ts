@@ -41,6 +41,8 @@ export const PUBLISH_BATCH = `${HELPERS}
 local now, size, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, metaTtl, fresh = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local out = {}
+-- One PUBLISH per room per batch: its messages as lines (JSON bodies hold no raw newline).
+local lines, channels = {}, {}
 for i = 0, #KEYS / 3 - 1 do
   local m, h, d = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
   local id, body, channel = ARGV[7 + i * 3], ARGV[8 + i * 3], ARGV[9 + i * 3]
@@ -64,9 +66,16 @@ for i = 0, #KEYS / 3 - 1 do
       redis.call('ZREMRANGEBYRANK', d, 0, -window - 1)
       redis.call('PEXPIRE', d, metaTtl)
     end
-    redis.call('PUBLISH', channel, 'm' .. off .. ':' .. epoch .. ':' .. now .. ':' .. body)
+    if not lines[channel] then
+      lines[channel] = {}
+      channels[#channels + 1] = channel
+    end
+    table.insert(lines[channel], 'm' .. off .. ':' .. epoch .. ':' .. now .. ':' .. body)
     out[#out + 1] = {off, epoch, now, ''}
   end
+end
+for _, channel in ipairs(channels) do
+  redis.call('PUBLISH', channel, table.concat(lines[channel], '\\n'))
 end
 return out
 `;

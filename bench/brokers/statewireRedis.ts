@@ -1,0 +1,14 @@
+import { createServer, redisEngine } from '../../src/server/index.js';
+
+/** One statewire node on the Redis engine, in its own process. argv: port, redis url, prefix. */
+const [port, url, prefix] = process.argv.slice(2);
+const server = createServer({
+  port: Number(port ?? 0),
+  heartbeatMs: 60_000,
+  engine: redisEngine({ url: url ?? 'redis://127.0.0.1:6379', prefix }),
+});
+await server.start();
+process.send?.({ port: server.port });
+process.on('SIGTERM', () => {
+  server.close().then(() => process.exit(0));
+});

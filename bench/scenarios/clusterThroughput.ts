@@ -1,0 +1,104 @@
+import { Redis } from 'ioredis';
+import { nanoid } from 'nanoid';
+import { createClient } from '../../src/index.js';
+import { type Broker, startBroker } from '../lib/child.js';
+import { CONTENT_64B } from '../lib/rawPeer.js';
+import { round } from '../lib/stats.js';
+
+export type ClusterCase = 'memory' | 'redisSameNode' | 'redisAtoB' | 'redis3Nodes';
+
+export interface ClusterResult {
+  msgPerSec: number;
+  /** Commands Redis ran per published message, those inside scripts included. */
+  redisCommandsPerMsg?: number;
+  /** Script calls (EVALSHA) per published message: under 1 when publishes share a call. */
+  redisScriptCallsPerMsg?: number;
+}
+
+const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * SPEC §10 with the Redis engine: a publisher with `inFlight` acked publishes outstanding and
+ * subscribers on the nodes of the case, each broker in its own process. msg/s counts the
+ * messages published until every subscriber received all of them.
+ */
+export async function clusterThroughput(
+  which: ClusterCase,
+  options: { messages: number; inFlight: number },
+): Promise<ClusterResult> {
+  const prefix = `swbench:${nanoid(6)}`;
+  const nodes =
+    which === 'memory' ? 1 : which === 'redis3Nodes' ? 3 : which === 'redisAtoB' ? 2 : 1;
+  const brokers: Broker[] = [];
+  for (let i = 0; i < nodes; i++) {
+    brokers.push(
+      which === 'memory'
+        ? await startBroker('statewire.ts')
+        : await startBroker('statewireRedis.ts', ['0', REDIS_URL, prefix]),
+    );
+  }
+  const urls = brokers.map((b) => `ws://127.0.0.1:${b.port}`);
+  const subscriberUrls = which === 'redisAtoB' ? [urls[1]] : urls;
+  const publisher = createClient({ url: urls[0], lazy: false });
+  const subscribers = subscriberUrls.map((url) => createClient({ url, lazy: false }));
+  let pending = subscribers.length;
+  let allReceived!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allReceived = resolve;
+  });
+  await Promise.all(
+    subscribers.map((subscriber) => {
+      let received = 0;
+      return subscriber
+        .subscribe('bench', () => {
+          received += 1;
+          if (received === options.messages && --pending === 0) allReceived();
+        })
+        .ready();
+    }),
+  );
+  await publisher.subscribe('bench').ready();
+
+  const redis = which === 'memory' ? null : new Redis(REDIS_URL);
+  const before = redis ? await redisCounters(redis) : null;
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < options.messages) {
+      next += 1;
+      await publisher.publish('bench', 'tick', CONTENT_64B);
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, lane));
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  const result: ClusterResult = { msgPerSec: Math.round(options.messages / seconds) };
+  if (redis && before) {
+    const after = await redisCounters(redis);
+    result.redisCommandsPerMsg = round((after.calls - before.calls) / options.messages);
+    result.redisScriptCallsPerMsg = round((after.scripts - before.scripts) / options.messages);
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  }
+  await Promise.all([publisher, ...subscribers].map((c) => c.disconnect()));
+  await Promise.all(brokers.map((b) => b.stop()));
+  return result;
+}
+
+/** INFO commandstats: every command run (in scripts too), and the script calls among them. */
+async function redisCounters(redis: Redis): Promise<{ calls: number; scripts: number }> {
+  const commandstats = await redis.info('commandstats');
+  let calls = 0;
+  for (const match of commandstats.matchAll(/calls=(\d+)/g)) calls += Number(match[1]);
+  const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(commandstats)?.[1] ?? 0);
+  return { calls, scripts };
+}
+
+async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
