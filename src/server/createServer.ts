@@ -27,6 +27,7 @@ import {
 } from './http/timeouts.js';
 import { transientRoute } from './http/transientRoute.js';
 import { resolveOptions, type ServerOptions } from './options.js';
+import { type ServerStats, statsOf } from './stats.js';
 
 export interface Server {
   /**
@@ -61,6 +62,8 @@ export interface Server {
   readonly http: HttpRouter;
   /** Open WebSocket connections. */
   readonly connections: number;
+  /** Connections, sessions, rooms, queue consumers and history bytes, right now. */
+  stats(): ServerStats;
   /** Handler for a client event (`'*'` = every event); returns off(). */
   on(event: string, handler: EventHandler): () => void;
   /** Publishes to every member of `room`; a uid as room is a direct message. */
@@ -120,6 +123,10 @@ class StatewireServer implements Server {
 
   get connections(): number {
     return this.live.size;
+  }
+
+  stats(): ServerStats {
+    return statsOf(this.core, this.live);
   }
 
   on(event: string, handler: EventHandler): () => void {

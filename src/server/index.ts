@@ -26,3 +26,4 @@ export type {
   ServerOptions,
   VerifiedToken,
 } from './options.js';
+export type { ServerStats } from './stats.js';

@@ -36,6 +36,11 @@ export class ConnectionQueues {
     private readonly onError: (error: unknown, where: string) => void,
   ) {}
 
+  /** Queues this connection consumes. */
+  get size(): number {
+    return this.consumers.size;
+  }
+
   /** Attaches this connection to `requested` ('' = a new temporary queue); idempotent. */
   async register(requested: string): Promise<string> {
     if (this.consumers.has(requested)) return requested;
