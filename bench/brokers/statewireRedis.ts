@@ -1,11 +1,19 @@
 import { createServer, redisEngine } from '../../src/server/index.js';
 
-/** One statewire node on the Redis engine, in its own process. argv: port, redis url, prefix. */
-const [port, url, prefix] = process.argv.slice(2);
+/**
+ * One statewire node on the Redis engine, in its own process. argv: port, redis url, prefix,
+ * history size (default 1000), lease ms (default 10 s).
+ */
+const [port, url, prefix, historySize, leaseMs] = process.argv.slice(2);
 const server = createServer({
   port: Number(port ?? 0),
   heartbeatMs: 60_000,
-  engine: redisEngine({ url: url ?? 'redis://127.0.0.1:6379', prefix }),
+  engine: redisEngine({
+    url: url ?? 'redis://127.0.0.1:6379',
+    prefix,
+    history: { size: Number(historySize ?? 1000) },
+    leaseMs: Number(leaseMs ?? 10_000),
+  }),
 });
 await server.start();
 process.send?.({ port: server.port });

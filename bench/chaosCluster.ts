@@ -1,0 +1,145 @@
+/**
+ * `npm run chaos:cluster` (SPEC §10): three statewire nodes on one Redis behind a round-robin
+ * TCP balancer; ≥ 20 times a random node is SIGKILLed under continuous publishing and a new
+ * one takes its place. Checks that every subscriber got every acked message exactly once and
+ * in order. Exits 1 on any loss, duplicate or reordering. Loopback only, bounded.
+ */
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
+import { nanoid } from 'nanoid';
+import { type Client, createClient, type Message } from '../src/index.js';
+import { type Broker, startBroker } from './lib/child.js';
+
+const KILLS = Number(process.argv[2] ?? 20);
+const KILL_EVERY_MS = 500;
+const NODES = 3;
+const SUBSCRIBERS = 3;
+const IN_FLIGHT = 4;
+const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `swchaos:${nanoid(6)}`;
+
+const startNode = () =>
+  startBroker('statewireRedis.ts', ['0', REDIS_URL, prefix, '100000', '2000']);
+const nodes: Broker[] = [];
+for (let i = 0; i < NODES; i++) nodes.push(await startNode());
+
+// Each new connection goes to the next live node, as a load balancer in front of them would.
+let turn = 0;
+const sockets = new Set<Socket>();
+const balancer = createTcpServer((socket) => {
+  const node = nodes[turn++ % nodes.length];
+  const upstream = connect(node.port, '127.0.0.1');
+  for (const s of [socket, upstream]) {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => {
+      sockets.delete(s);
+      socket.destroy();
+      upstream.destroy();
+    });
+  }
+  socket.pipe(upstream).pipe(socket);
+});
+await new Promise<void>((resolve) => balancer.listen(0, '127.0.0.1', resolve));
+const options = {
+  url: `ws://127.0.0.1:${(balancer.address() as { port: number }).port}`,
+  reconnect: { minDelayMs: 5, maxDelayMs: 100 },
+  timeoutMs: 60_000,
+};
+
+const received: number[][] = [];
+const subscribers: Client[] = [];
+for (let i = 0; i < SUBSCRIBERS; i++) {
+  const client = createClient(options);
+  const seen: number[] = [];
+  received.push(seen);
+  await client.connect();
+  await client.subscribe('chaos', ({ content }: Message) => seen.push(content as number)).ready();
+  subscribers.push(client);
+}
+
+let stop = false;
+const acked = new Set<number>();
+const failed: string[] = [];
+const publisher = createClient(options);
+await publisher.connect();
+await publisher.subscribe('chaos').ready();
+let seq = 0;
+// One publisher in order: each lane sends the next number once the previous one is acked.
+let chain = Promise.resolve();
+const lane = async () => {
+  while (!stop) {
+    seq += 1;
+    const mine = seq;
+    const previous = chain;
+    let release!: () => void;
+    chain = new Promise((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    const sent = publisher.publish('chaos', 'tick', mine);
+    release();
+    try {
+      await sent;
+      acked.add(mine);
+    } catch (error) {
+      failed.push(`#${mine}: ${(error as Error).message}`);
+    }
+  }
+};
+const lanes = Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+
+let kills = 0;
+while (kills < KILLS) {
+  await new Promise((resolve) => setTimeout(resolve, KILL_EVERY_MS));
+  const index = Math.floor(Math.random() * nodes.length);
+  const [victim] = nodes.splice(index, 1);
+  const exited = new Promise((resolve) => victim.child.once('exit', resolve));
+  victim.child.kill('SIGKILL');
+  await exited;
+  kills += 1;
+  nodes.push(await startNode());
+}
+stop = true;
+await lanes;
+
+// Settle: every subscriber must reach the last acked number.
+const last = Math.max(0, ...acked);
+const deadline = Date.now() + 30_000;
+while (received.some((seen) => !seen.includes(last)) && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+let lost = 0;
+let duplicates = 0;
+let reordered = 0;
+for (const seen of received) {
+  const unique = new Set(seen);
+  duplicates += seen.length - unique.size;
+  for (let k = 1; k < seen.length; k++) if (seen[k] < seen[k - 1]) reordered += 1;
+  for (const n of acked) if (!unique.has(n)) lost += 1;
+}
+const report = {
+  nodeKills: kills,
+  published: seq,
+  acked: acked.size,
+  delivered: received.reduce((n, seen) => n + seen.length, 0),
+  lost,
+  duplicates,
+  reordered,
+  failedPublishes: failed.length,
+};
+console.log(JSON.stringify(report, null, 2));
+for (const client of [...subscribers, publisher]) await client.disconnect();
+for (const socket of sockets) socket.destroy();
+balancer.close();
+await Promise.all(nodes.map((node) => node.stop()));
+const redis = new Redis(REDIS_URL);
+let cursor = '0';
+do {
+  const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+  cursor = next;
+  if (keys.length > 0) await redis.del(...keys);
+} while (cursor !== '0');
+redis.disconnect();
+process.exit(lost + duplicates + reordered === 0 && kills >= 20 ? 0 : 1);
