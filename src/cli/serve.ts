@@ -6,7 +6,10 @@ import { type CommandLine, intOption } from './args.js';
 import { type Output, untilInterrupted } from './output.js';
 import { DEFAULT_PORT } from './usage.js';
 
-/** `statewire serve`: the embedded broker until Ctrl-C; the first stdout line is its URL. */
+/**
+ * `statewire serve`: the embedded broker until Ctrl-C; the first stdout line is its URL, then a
+ * `server.stats()` JSON line on every SIGUSR2.
+ */
 export async function serve(line: CommandLine, io: Output): Promise<void> {
   const options: ServerOptions = {
     port: intOption(line.options, 'port', DEFAULT_PORT),
@@ -39,7 +42,11 @@ export async function serve(line: CommandLine, io: Output): Promise<void> {
   }
   io.out(server.url);
   io.err(`statewire listening on ${server.url} (HTTP ${server.httpUrl}), Ctrl-C to stop`);
+  // `kill -USR2 <pid>` asks a running broker what it holds, without stopping it.
+  const printStats = () => io.out(JSON.stringify(server.stats()));
+  process.on('SIGUSR2', printStats);
   await interrupted.promise;
+  process.off('SIGUSR2', printStats);
   io.err('shutting down');
   await server.close();
 }

@@ -40,7 +40,8 @@ bench options:
   -h, --help              show this help
 
 pub, request and rpc are single HTTP calls to the server's port (no socket is opened).
-The first line serve prints is the server's URL. Messages and replies go to stdout as JSON,
+The first line serve prints is the server's URL; on SIGUSR2 (kill -USR2 <pid>) it prints its
+server.stats() as a JSON line. Messages and replies go to stdout as JSON,
 everything else to stderr. Exit status: 0 done, 1 failed (printed as "CODE: message"),
 2 bad usage.
 `;
