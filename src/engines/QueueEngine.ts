@@ -7,8 +7,8 @@ export interface QueueItemInput {
   data: Json;
   replyTo?: string;
   correlationId?: string;
-  /** Engine time (ms since epoch) after which the item is dropped instead of delivered. */
-  expiresAt?: number;
+  /** Dropped instead of delivered once this long has passed (engine time) since enqueue. */
+  expiresInMs?: number;
 }
 
 export interface QueueDelivery {
@@ -35,6 +35,11 @@ export interface DeadLetter {
 export interface QueueOptions {
   /** For a temporary queue: the uid that alone may consume it. */
   owner?: string;
+  /**
+   * Removed once it has had no consumer anywhere for this long (0 = kept). The engine owns the
+   * expiry, so it holds across nodes and outlives the node that last detached.
+   */
+  idleTtlMs?: number;
 }
 
 /**

@@ -9,7 +9,6 @@ export type * from '../engines/QueueEngine.js';
 export {
   type RedisEngine,
   type RedisEngineOptions,
-  type RedisQueueOptions,
   type RedisQueuesOptions,
   redisEngine,
 } from '../engines/redis/index.js';

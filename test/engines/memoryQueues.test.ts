@@ -61,7 +61,7 @@ describe('MemoryQueues', () => {
     let now = 1000;
     const queues = new MemoryQueues({ maxLength: 2, now: () => now });
     await queues.declare('jobs');
-    await queues.enqueue('jobs', { id: 'stale', data: 1, expiresAt: 1500 });
+    await queues.enqueue('jobs', { id: 'stale', data: 1, expiresInMs: 500 });
     await queues.enqueue('jobs', { id: 'fresh', data: 2 });
     await queues.enqueue('jobs', { id: 'fresh', data: 2 });
     expect(await codeOf(queues.enqueue('jobs', { id: 'third', data: 3 }))).toBe('UNAVAILABLE');

@@ -144,6 +144,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       ackSweep = setInterval(() => {
         try {
           queues.expireUnacked();
+          queues.expireIdle();
           uidClaims.expire();
         } catch (error) {
           console.error('[statewire] memory engine ack sweep:', error);

@@ -33,6 +33,8 @@ export interface MemoryQueuesOptions {
 interface Item extends QueueItemInput {
   attempt: number;
   bytes: number;
+  /** Engine time after which it is dropped instead of delivered. */
+  expiresAt?: number;
 }
 
 interface Consumer {
@@ -56,6 +58,10 @@ interface QueueState {
   seenIds: Set<string>;
   /** Bytes of the items held (ready + unacked). */
   bytes: number;
+  /** 0 = kept; else removed once without a consumer for this long. */
+  idleTtlMs: number;
+  /** Engine time its last consumer left (null while consumed). */
+  idleSince: number | null;
 }
 
 const ITEM_OVERHEAD_BYTES = 96;
@@ -113,6 +119,8 @@ export class MemoryQueues implements QueueEngine {
       unacked: new Map(),
       seenIds: new Set(),
       bytes: 0,
+      idleTtlMs: options.idleTtlMs ?? 0,
+      idleSince: this.now(),
     });
   }
 
@@ -142,7 +150,9 @@ export class MemoryQueues implements QueueEngine {
     }
     rememberId(state.seenIds, input.id, this.dedupeWindow);
     state.bytes += bytes;
-    state.ready.push({ ...input, attempt: 0, bytes });
+    const { expiresInMs } = input;
+    const expiresAt = expiresInMs === undefined ? undefined : this.now() + expiresInMs;
+    state.ready.push({ ...input, attempt: 0, bytes, expiresAt });
     this.dispatch(queue, state);
   }
 
@@ -154,11 +164,13 @@ export class MemoryQueues implements QueueEngine {
     const state = this.require(queue);
     const consumer: Consumer = { id: consumerId, deliver, held: 0 };
     state.consumers.push(consumer);
+    state.idleSince = null;
     this.dispatch(queue, state);
     return async () => {
       const index = state.consumers.indexOf(consumer);
       if (index === -1) return;
       state.consumers.splice(index, 1);
+      if (state.consumers.length === 0) state.idleSince = this.now();
       const returned: Item[] = [];
       for (const [deliveryId, entry] of state.unacked) {
         if (entry.consumer !== consumer) continue;
@@ -203,6 +215,17 @@ export class MemoryQueues implements QueueEngine {
         late.push(entry.item);
       }
       if (late.length > 0) this.requeue(queue, state, late, 'ack timeout');
+    }
+  }
+
+  /** Removes queues declared with an idle ttl that have had no consumer for that long. */
+  expireIdle(): void {
+    const now = this.now();
+    for (const [queue, state] of this.queues) {
+      const { idleTtlMs, idleSince } = state;
+      if (idleTtlMs > 0 && idleSince !== null && now - idleSince >= idleTtlMs) {
+        this.queues.delete(queue);
+      }
     }
   }
 

@@ -1,2 +1,2 @@
 export { type RedisEngine, type RedisEngineOptions, redisEngine } from './redisEngine.js';
-export type { RedisQueueOptions, RedisQueuesOptions } from './redisQueues.js';
+export type { RedisQueuesOptions } from './redisQueues.js';

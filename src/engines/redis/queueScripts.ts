@@ -47,7 +47,7 @@ idleExpire()
 return 1
 `;
 
-/** ARGV: id, data, replyTo, correlationId, expiresAt ('' = never), maxLength, bell, now. */
+/** ARGV: id, data, replyTo, correlationId, expiry time ('' = never), maxLength, bell, now. */
 export const ENQUEUE = `${QUEUE_HELPERS}
 if redis.call('EXISTS', meta) == 0 then return 'NOT_FOUND' end
 if redis.call('ZSCORE', ids, ARGV[1]) then return 'OK' end
@@ -73,36 +73,62 @@ return 1
 `;
 
 /**
- * ARGV: consumer name, now. Hands the consumer one item, requeued ones first, dropping
- * expired ones. Returns {entryId, attempt, id, data, replyTo, correlationId}, 'EMPTY' or
- * 'GONE' (the queue was removed).
+ * ARGV: now, most items, then consumer name and free slots for each local consumer, in turn
+ * order. Hands out items one at a time round robin (requeued ones first, expired ones
+ * dropped) until the slots or the items run out. Returns 'GONE' (the queue was removed) or
+ * a list of {consumer index, entryId, attempt, id, data, replyTo, correlationId}.
  */
 export const FETCH = `${QUEUE_HELPERS}
 if redis.call('EXISTS', meta) == 0 then return 'GONE' end
-local name, now = ARGV[1], tonumber(ARGV[2])
-if redis.call('HEXISTS', consumers, name) == 0 then return 'GONE' end
-while true do
-  local entry
-  local parked = redis.call('ZPOPMIN', requeued)
-  if parked[1] then
-    entry = redis.call('XCLAIM', stream, 'g', name, 0, parked[1])[1]
-  else
-    local read = redis.pcall('XREADGROUP', 'GROUP', 'g', name, 'COUNT', 1, 'STREAMS', stream, '>')
-    if type(read) == 'table' and read.err then return 'GONE' end
-    if not read then return 'EMPTY' end
-    entry = read[1][2][1]
+local now, most = tonumber(ARGV[1]), tonumber(ARGV[2])
+local names, free = {}, {}
+for k = 3, #ARGV, 2 do
+  if redis.call('HEXISTS', consumers, ARGV[k]) == 1 then
+    names[#names + 1] = ARGV[k]
+    free[#names] = tonumber(ARGV[k + 1])
   end
-  if entry and entry[2] then
-    local f = fieldsOf(entry)
-    if f.x ~= '' and tonumber(f.x) < now then
-      redis.call('XACK', stream, 'g', entry[1])
-      redis.call('XDEL', stream, entry[1])
+end
+local out = {}
+local function take(name)
+  while true do
+    local entry
+    local parked = redis.call('ZPOPMIN', requeued)
+    if parked[1] then
+      entry = redis.call('XCLAIM', stream, 'g', name, 0, parked[1])[1]
     else
-      local pending = redis.call('XPENDING', stream, 'g', entry[1], entry[1], 1)[1]
-      return {entry[1], pending[4], f.i, f.d, f.r, f.c}
+      local read = redis.pcall('XREADGROUP', 'GROUP', 'g', name, 'COUNT', 1, 'STREAMS', stream, '>')
+      if type(read) == 'table' and read.err then return 'GONE' end
+      if not read then return nil end
+      entry = read[1][2][1]
+    end
+    if entry and entry[2] then
+      local f = fieldsOf(entry)
+      if f.x ~= '' and tonumber(f.x) < now then
+        redis.call('XACK', stream, 'g', entry[1])
+        redis.call('XDEL', stream, entry[1])
+      else
+        local pending = redis.call('XPENDING', stream, 'g', entry[1], entry[1], 1)[1]
+        return {entry[1], pending[4], f.i, f.d, f.r, f.c}
+      end
     end
   end
 end
+local turn, idle = 1, 0
+while #out < most and idle < #names do
+  if free[turn] > 0 then
+    local item = take(names[turn])
+    if item == 'GONE' then return 'GONE' end
+    if not item then break end
+    table.insert(item, 1, turn - 1)
+    out[#out + 1] = item
+    free[turn] = free[turn] - 1
+    idle = 0
+  else
+    idle = idle + 1
+  end
+  turn = turn % #names + 1
+end
+return out
 `;
 
 /**

@@ -23,11 +23,6 @@ export interface RedisQueuesOptions {
   maxAttempts?: number;
 }
 
-export interface RedisQueueOptions extends QueueOptions {
-  /** A queue without consumers anywhere is removed after this long (0 = kept). */
-  idleTtlMs?: number;
-}
-
 interface LocalConsumer {
   readonly name: string;
   readonly deliver: (delivery: QueueDelivery) => void;
@@ -42,7 +37,10 @@ interface LocalQueue {
   again: boolean;
 }
 
-type Fetched = 'EMPTY' | 'GONE' | [string, number, string, string, string, string];
+type Fetched = 'GONE' | Array<[number, string, number, string, string, string, string]>;
+
+/** Items one pull hands out at most (over all of this node's consumers of a queue). */
+const FETCH_MOST = 64;
 type Letter = [id: string, data: string, attempts: number];
 
 /**
@@ -75,7 +73,7 @@ export class RedisQueues implements QueueEngine {
     this.sweepIntervalMs = Math.max(1, Math.min(1000, this.ackTimeoutMs / 4));
   }
 
-  async declare(queue: string, options: RedisQueueOptions = {}): Promise<void> {
+  async declare(queue: string, options: QueueOptions = {}): Promise<void> {
     await this.link.script('swDeclare', this.keys.queue(queue), [
       options.owner ?? '',
       options.idleTtlMs ?? 0,
@@ -106,7 +104,7 @@ export class RedisQueues implements QueueEngine {
       JSON.stringify(item.data),
       item.replyTo ?? '',
       item.correlationId ?? '',
-      item.expiresAt ?? '',
+      item.expiresInMs === undefined ? '' : this.now() + item.expiresInMs,
       this.maxLength,
       this.keys.bell(queue),
       this.now(),
@@ -251,11 +249,12 @@ export class RedisQueues implements QueueEngine {
     attempt: string,
     name: string,
     reason: string,
+    maxAttempts = this.maxAttempts,
   ): Promise<string> {
     const [status, letters] = await this.link.script<[string, Letter[]]>(
       'swSettle',
       [...this.keys.queue(queue), this.keys.deadLetters],
-      [mode, entryId, attempt, name, this.maxAttempts, reason, this.keys.bell(queue), queue],
+      [mode, entryId, attempt, name, maxAttempts, reason, this.keys.bell(queue), queue],
     );
     this.emitLetters(queue, letters, reason);
     return status;
@@ -295,43 +294,47 @@ export class RedisQueues implements QueueEngine {
 
   private async pumpRound(queue: string, local: LocalQueue): Promise<void> {
     for (;;) {
-      const index = this.nextFree(local);
-      if (index === -1) return;
-      const consumer = local.consumers[index];
-      const fetched = await this.link.script<Fetched>('swFetch', this.keys.queue(queue), [
-        consumer.name,
-        this.now(),
-      ]);
-      if (fetched === 'EMPTY' || fetched === 'GONE') return;
-      // The turn passes on only with an item, so empty pulls do not skip anybody.
-      local.next = index + 1;
-      // Detached meanwhile: its detach (sent after this fetch) requeues the item.
-      if (!local.consumers.includes(consumer)) continue;
-      const [entryId, attempt, id, data, replyTo, correlationId] = fetched;
-      const deliveryId = `${entryId}/${attempt}`;
-      consumer.held.set(deliveryId, this.now());
-      try {
-        consumer.deliver({
-          queue,
-          deliveryId,
-          id,
-          data: JSON.parse(data) as Json,
-          attempt,
-          maxAttempts: this.maxAttempts,
-          replyTo: replyTo === '' ? undefined : replyTo,
-          correlationId: correlationId === '' ? undefined : correlationId,
-        });
-      } catch {}
+      // Consumers in turn order, starting with the one whose turn it is.
+      const count = local.consumers.length;
+      const order = Array.from(
+        { length: count },
+        (_, k) => local.consumers[(local.next + k) % count],
+      );
+      const args: Array<string | number> = [this.now(), FETCH_MOST];
+      for (const consumer of order) args.push(consumer.name, this.prefetch - consumer.held.size);
+      if (!order.some((c) => c.held.size < this.prefetch)) return;
+      const fetched = await this.link.script<Fetched>('swFetch', this.keys.queue(queue), args);
+      if (fetched === 'GONE') return;
+      for (const [turn, entryId, attempt, id, data, replyTo, correlationId] of fetched) {
+        const consumer = order[turn];
+        // The turn passes on only with an item, so empty pulls do not skip anybody.
+        local.next = (local.consumers.indexOf(consumer) + 1) % Math.max(1, local.consumers.length);
+        // Detached meanwhile: its detach (sent after this fetch) requeues the item.
+        if (!local.consumers.includes(consumer)) continue;
+        const deliveryId = `${entryId}/${attempt}`;
+        consumer.held.set(deliveryId, this.now());
+        try {
+          consumer.deliver({
+            queue,
+            deliveryId,
+            id,
+            data: JSON.parse(data) as Json,
+            attempt,
+            maxAttempts: this.maxAttempts,
+            replyTo: replyTo === '' ? undefined : replyTo,
+            correlationId: correlationId === '' ? undefined : correlationId,
+          });
+        } catch (error) {
+          // A delivery that throws would throw again: dead-letter it at once, as memory does.
+          consumer.held.delete(deliveryId);
+          const reason = `undeliverable: ${error instanceof Error ? error.message : String(error)}`;
+          const attemptText = String(attempt);
+          this.settleScript(queue, 'requeue', entryId, attemptText, consumer.name, reason, 0).catch(
+            () => {},
+          );
+        }
+      }
+      if (fetched.length < FETCH_MOST) return;
     }
-  }
-
-  /** Index of the next consumer in turn with room under its prefetch, or -1. */
-  private nextFree(local: LocalQueue): number {
-    const count = local.consumers.length;
-    for (let step = 0; step < count; step++) {
-      const index = (local.next + step) % count;
-      if (local.consumers[index].held.size < this.prefetch) return index;
-    }
-    return -1;
   }
 }

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { StatewireError } from '../../errors/StatewireError.js';
 import type { Json } from '../../protocol/frames.js';
+import type { Clock } from '../options.js';
 import { asMessage, badRequest, type CallInput, type Endpoint, endpoint } from './endpoint.js';
 
 /** An rpc waits this long for its reply unless the call says otherwise. */
@@ -24,14 +25,19 @@ function rpcMessage(body: CallInput, maxDepth: number) {
  * Settles with `reply`, or TIMEOUT once `timeoutMs` passed, or DISCONNECTED when the caller
  * goes away; the timer is cleared whichever comes first.
  */
-function replyWithin<T>(reply: Promise<T>, timeoutMs: number, signal: AbortSignal): Promise<T> {
+function replyWithin<T>(
+  reply: Promise<T>,
+  timeoutMs: number,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const settle = (finish: () => void) => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       finish();
     };
-    const timer = setTimeout(
+    const timer = clock.setTimeout(
       () => settle(() => reject(new StatewireError('TIMEOUT', `no reply within ${timeoutMs} ms`))),
       timeoutMs,
     );
@@ -69,7 +75,7 @@ export const queueEndpoints: Record<string, Endpoint> = {
       if (signal.aborted) throw new StatewireError('DISCONNECTED', 'the caller went away');
       const request = { data, replyTo: replies.queue, correlationId, expiresInMs: timeoutMs };
       await core.enqueue(uid, queue, request);
-      return { data: await replyWithin(reply, timeoutMs, signal) };
+      return { data: await replyWithin(reply, timeoutMs, signal, core.options.clock) };
     } finally {
       await replies.stop().catch((error) => core.reportError(error, `rpc reply queue ${queue}`));
     }

@@ -45,9 +45,6 @@ type Allowed = (uid: string, action: AuthorizeAction, target: string) => boolean
  * message ids and expiry, and the grace period before an abandoned temporary queue goes.
  */
 export class QueueBroker {
-  /** Temporary queue → pending removal (its owner has no consumer attached). */
-  private readonly graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
-
   constructor(
     private readonly engine: QueueEngine,
     private readonly allowed: Allowed,
@@ -71,19 +68,10 @@ export class QueueBroker {
       throw new StatewireError('FORBIDDEN', `consume refused for queue "${queue}"`);
     }
     const temporary = await this.declareFor(uid, queue, requested === '');
-    if (temporary) this.keep(queue);
-    let stop: () => Promise<void>;
-    try {
-      stop = await this.engine.consume(queue, consumerId, deliver);
-    } catch (error) {
-      if (temporary) this.expireLater(queue);
-      throw error;
-    }
+    const stop = await this.engine.consume(queue, consumerId, deliver);
     let detached: Promise<void> | null = null;
     const detach = () => {
-      detached ??= stop().then(() => {
-        if (temporary) this.expireLater(queue);
-      });
+      detached ??= stop();
       return detached;
     };
     return {
@@ -91,9 +79,7 @@ export class QueueBroker {
       detach,
       unregister: async () => {
         await detach();
-        if (!temporary) return;
-        this.keep(queue);
-        await this.engine.remove(queue);
+        if (temporary) await this.engine.remove(queue);
       },
     };
   }
@@ -155,7 +141,8 @@ export class QueueBroker {
   /** Makes sure `queue` exists and `uid` may consume it; true when it is temporary. */
   private async declareFor(uid: string, queue: string, create: boolean): Promise<boolean> {
     if (create) {
-      await this.engine.declare(queue, { owner: uid });
+      // The engine removes it once no consumer has been attached for the grace period.
+      await this.engine.declare(queue, { owner: uid, idleTtlMs: this.graceMs });
       return true;
     }
     const info = await this.engine.describe(queue);
@@ -181,34 +168,8 @@ export class QueueBroker {
         data: input.data ?? null,
         replyTo: input.replyTo,
         correlationId: input.correlationId,
-        expiresAt: expiresInMs === undefined ? undefined : Date.now() + expiresInMs,
+        expiresInMs,
       })
       .then(() => ({ id }));
-  }
-
-  /** Cancels a pending removal: the owner is back. */
-  private keep(queue: string): void {
-    const timer = this.graceTimers.get(queue);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.graceTimers.delete(queue);
-  }
-
-  /** Removes a temporary queue after the grace period if no consumer is attached by then. */
-  private expireLater(queue: string): void {
-    this.keep(queue);
-    const timer = setTimeout(() => {
-      this.engine
-        .describe(queue)
-        .then((info) => {
-          // Kept meanwhile (the owner registered again) or attached on another node.
-          if (this.graceTimers.get(queue) !== timer) return;
-          this.graceTimers.delete(queue);
-          if (info !== undefined && info.consumers === 0) return this.engine.remove(queue);
-        })
-        .catch((error) => this.onError(error, `temporary queue expiry ${queue}`));
-    }, this.graceMs);
-    timer.unref();
-    this.graceTimers.set(queue, timer);
   }
 }

@@ -57,7 +57,7 @@ export function queueContract(fixture: EngineFixture): void {
       let now = 1000;
       const { queues } = await fixture.make({ queues: { maxLength: 2 }, now: () => now });
       await queues.declare('jobs');
-      await queues.enqueue('jobs', { id: 'stale', data: 1, expiresAt: 1500 });
+      await queues.enqueue('jobs', { id: 'stale', data: 1, expiresInMs: 500 });
       await queues.enqueue('jobs', { id: 'fresh', data: 2 });
       await queues.enqueue('jobs', { id: 'fresh', data: 2 });
       expect(await codeOf(queues.enqueue('jobs', { id: 'third', data: 3 }))).toBe('UNAVAILABLE');
@@ -139,6 +139,32 @@ export function queueContract(fixture: EngineFixture): void {
       expect(await queues.describe('tmp.x')).toBeUndefined();
       await queues.declare('named');
       expect(await queues.describe('named')).toEqual({ owner: null, length: 0, consumers: 0 });
+    });
+
+    it('dead-letters a delivery that throws instead of redelivering it', async () => {
+      const letters = new Inbox<DeadLetter>();
+      const { queues } = await fixture.make();
+      queues.onDeadLetter(letters.push);
+      await queues.declare('jobs');
+      await queues.consume('jobs', 'a', () => {
+        throw new Error('cannot frame');
+      });
+      await queues.enqueue('jobs', { id: 'bad', data: 1 });
+      const [letter] = await letters.until(1);
+      expect(letter).toMatchObject({ id: 'bad', attempts: 1 });
+      expect(letter.reason).toContain('undeliverable');
+      expect((await queues.describe('jobs'))?.length).toBe(0);
+    });
+
+    it('removes a queue declared with idleTtlMs once it has had no consumer for that long', async () => {
+      const { queues } = await fixture.make({ queues: { ackTimeoutMs: 100 } });
+      await queues.declare('tmp.idle', { owner: 'alice', idleTtlMs: 50 });
+      const stop = await queues.consume('tmp.idle', 'a', () => {});
+      await queues.enqueue('tmp.idle', { id: 'm', data: 1 });
+      expect(await queues.describe('tmp.idle')).toMatchObject({ consumers: 1 });
+      await stop();
+      await eventually(async () => (await queues.describe('tmp.idle')) === undefined, 'removal');
+      expect(await codeOf(queues.enqueue('tmp.idle', { id: 'n', data: 1 }))).toBe('NOT_FOUND');
     });
 
     if (fixture.sharesState)
