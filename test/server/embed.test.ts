@@ -129,6 +129,32 @@ describe('createServer({ server, path }) on an app’s http.Server', () => {
   });
 });
 
+describe('path on the broker’s own server', () => {
+  it('serves only under the path: other upgrades get 404, other requests the 404 body', async () => {
+    const broker = await startServer({ path: '/realtime/' });
+    expect(broker.url).toBe(`ws://127.0.0.1:${broker.port}/realtime`);
+    const alice = await signIn(broker.url, 'alice');
+    expect((await subscribe(alice, 'lobby')).epoch).toBeTypeOf('string');
+
+    const stray = new WebSocket(`ws://127.0.0.1:${broker.port}/elsewhere`);
+    stray.on('error', () => {}); // terminate() below reports the refused handshake as one
+    const refused = await new Promise<number>((resolve) =>
+      stray.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
+    expect(refused).toBe(404);
+    stray.terminate();
+    const outside = await fetch(`http://127.0.0.1:${broker.port}/v1/history?room=lobby`, {
+      headers: { 'x-statewire-uid': 'alice' },
+    });
+    expect(outside.status).toBe(404);
+    const inside = await fetch(`${broker.httpUrl}/v1/history?room=lobby`, {
+      headers: { 'x-statewire-uid': 'alice' },
+    });
+    expect(inside.status).toBe(200);
+    await alice.close();
+  });
+});
+
 describe('handleRequest / handleUpgrade for frameworks (noServer)', () => {
   let broker: Server | undefined;
 

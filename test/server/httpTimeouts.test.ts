@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServers, signIn, startServer, subscribe } from './helpers.js';
+import { closeServers, signIn, simulatedTime, startServer, subscribe } from './helpers.js';
 import { call } from './httpHelpers.js';
 import { rawPeer, upgradeHead } from './rawSocket.js';
 
@@ -117,6 +117,23 @@ describe('HTTP deadlines on an app’s server', () => {
       'POST /realtime/v1/publish HTTP/1.1\r\nHost: x\r\nX-Statewire-Uid: slow\r\n' +
       'Content-Length: 100\r\n\r\n{';
     const peer = await rawPeer(port, head);
+    await peer.closed;
+    expect(peer.received()).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('times the body deadline on the server’s clock', LIMIT, async () => {
+    app = createHttpServer((_req, res) => res.end('app'));
+    const { clock, now } = simulatedTime();
+    await startServer({ server: app, path: '/realtime', requestTimeoutMs: 60_000, clock, now });
+    const port = await listen(app);
+    // Runs after the broker's own listener, which has armed the deadline by then.
+    const arrived = new Promise((resolve) => app?.once('request', resolve));
+    const peer = await rawPeer(
+      port,
+      'POST /realtime/v1/publish HTTP/1.1\r\nHost: x\r\nX-Statewire-Uid: slow\r\nContent-Length: 9\r\n\r\n{',
+    );
+    await arrived;
+    clock.increment(60_000);
     await peer.closed;
     expect(peer.received()).toMatch(/^HTTP\/1\.1 408/);
   });
