@@ -73,7 +73,7 @@ return 1
 `;
 
 /**
- * ARGV: now, most items, then consumer name and free slots for each local consumer, in turn
+ * ARGV: now, most items, then consumer name and slots to fill for each local consumer, in turn
  * order. Hands out items one at a time round robin (requeued ones first, expired ones
  * dropped) until the slots or the items run out. Returns 'GONE' (the queue was removed) or
  * a list of {consumer index, entryId, attempt, id, data, replyTo, correlationId}.

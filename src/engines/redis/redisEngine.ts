@@ -26,8 +26,12 @@ export interface RedisEngineOptions {
   prefix?: string;
   /** A node that stops beating for this long is dead: its presence and deliveries go (10 s). */
   leaseMs?: number;
-  /** Per-room history bounds: `size` messages (default 1000), `ttlMs` age (default none). */
-  history?: { size?: number; ttlMs?: number };
+  /**
+   * Per-room history bounds: `size` messages (default 1000), `maxBytes` (default 1 MiB: the
+   * messages' JSON plus 96 bytes each) and `ttlMs` age (default none). Bound Redis as a whole
+   * with its `maxmemory` (and `maxmemory-policy noeviction`).
+   */
+  history?: { size?: number; maxBytes?: number; ttlMs?: number };
   /** How many recent message ids per room are remembered to drop repeated publishes (10,000). */
   dedupeWindow?: number;
   /** Work queue bounds: maxLength, prefetch, ackTimeoutMs, maxAttempts. */
@@ -77,6 +81,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     keys,
     {
       size: options.history?.size ?? 1000,
+      maxBytes: options.history?.maxBytes ?? 1024 * 1024,
       ttlMs: options.history?.ttlMs ?? 0,
       dedupeWindow: options.dedupeWindow ?? 10_000,
       metaTtlMs: META_TTL_MS,

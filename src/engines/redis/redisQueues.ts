@@ -39,8 +39,6 @@ interface LocalQueue {
 
 type Fetched = 'GONE' | Array<[number, string, number, string, string, string, string]>;
 
-/** Items one pull hands out at most (over all of this node's consumers of a queue). */
-const FETCH_MOST = 64;
 type Letter = [id: string, data: string, attempts: number];
 
 /**
@@ -300,8 +298,10 @@ export class RedisQueues implements QueueEngine {
         { length: count },
         (_, k) => local.consumers[(local.next + k) % count],
       );
-      const args: Array<string | number> = [this.now(), FETCH_MOST];
-      for (const consumer of order) args.push(consumer.name, this.prefetch - consumer.held.size);
+      const args: Array<string | number> = [this.now(), count];
+      // One item per consumer per call: nodes pulling at once then share a queue fairly.
+      for (const consumer of order)
+        args.push(consumer.name, consumer.held.size < this.prefetch ? 1 : 0);
       if (!order.some((c) => c.held.size < this.prefetch)) return;
       const fetched = await this.link.script<Fetched>('swFetch', this.keys.queue(queue), args);
       if (fetched === 'GONE') return;
@@ -334,7 +334,7 @@ export class RedisQueues implements QueueEngine {
           );
         }
       }
-      if (fetched.length < FETCH_MOST) return;
+      if (fetched.length === 0) return;
     }
   }
 }

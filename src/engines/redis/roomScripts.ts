@@ -1,30 +1,47 @@
 /**
  * Lua for rooms. A room's history is a stream whose entry ids are `<offset>-0`, its meta hash
- * holds the epoch (`e`) and the top offset (`o`); losing the meta hash is what a new epoch
- * means, so both scripts start a fresh stream when they have to create the epoch.
+ * holds the epoch (`e`), the top offset (`o`) and the bytes the stream holds (`b`: each entry
+ * counts its body plus OVERHEAD); losing the meta hash is what a new epoch means, so both
+ * scripts start a fresh stream when they have to create the epoch.
  */
 
 const HELPERS = `
+local OVERHEAD = 96
 local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
+local function bytesOf(entry) return #entry[2][4] + OVERHEAD end
 -- Drops entries stored at or before cutoff (field 'a' is the storage time).
-local function trimAge(h, cutoff)
+local function trimAge(m, h, cutoff)
   while true do
     local batch = redis.call('XRANGE', h, '-', '+', 'COUNT', 32)
     if #batch == 0 then return end
+    local freed = 0
     for _, entry in ipairs(batch) do
       if tonumber(entry[2][2]) > cutoff then
         redis.call('XTRIM', h, 'MINID', entry[1])
+        if freed > 0 then redis.call('HINCRBY', m, 'b', -freed) end
         return
       end
+      freed = freed + bytesOf(entry)
     end
     redis.call('XTRIM', h, 'MINID', (offsetOf(batch[#batch][1]) + 1) .. '-0')
+    redis.call('HINCRBY', m, 'b', -freed)
+  end
+end
+-- Drops the oldest entries while the room holds more than size messages or maxBytes bytes.
+local function trimSize(m, h, size, maxBytes, bytes)
+  local length = redis.call('XLEN', h)
+  while length > size or (bytes > maxBytes and length > 1) do
+    local oldest = redis.call('XRANGE', h, '-', '+', 'COUNT', 1)[1]
+    redis.call('XDEL', h, oldest[1])
+    bytes = redis.call('HINCRBY', m, 'b', -bytesOf(oldest))
+    length = length - 1
   end
 end
 local function epochOf(m, h, d, fresh, metaTtl)
   local epoch = redis.call('HGET', m, 'e')
   if not epoch then
     epoch = fresh
-    redis.call('HSET', m, 'e', epoch)
+    redis.call('HSET', m, 'e', epoch, 'b', 0)
     redis.call('DEL', h, d)
   end
   redis.call('PEXPIRE', m, metaTtl)
@@ -34,18 +51,19 @@ end
 
 /**
  * KEYS: per message meta, history, dedupe. ARGV: now, size, ttlMs, dedupeWindow, metaTtlMs,
- * fresh epoch, then per message id, body, channel. Returns per message
+ * fresh epoch, maxBytes, then per message id, body, channel. Returns per message
  * {offset, epoch, at, body}: body is the stored one for a repeated id still in history, else ''.
  */
 export const PUBLISH_BATCH = `${HELPERS}
 local now, size, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, metaTtl, fresh = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local maxBytes = tonumber(ARGV[7])
 local out = {}
 -- One PUBLISH per room per batch: its messages as lines (JSON bodies hold no raw newline).
 local lines, channels = {}, {}
 for i = 0, #KEYS / 3 - 1 do
   local m, h, d = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
-  local id, body, channel = ARGV[7 + i * 3], ARGV[8 + i * 3], ARGV[9 + i * 3]
+  local id, body, channel = ARGV[8 + i * 3], ARGV[9 + i * 3], ARGV[10 + i * 3]
   local epoch = epochOf(m, h, d, fresh, metaTtl)
   local seen = window > 0 and redis.call('ZSCORE', d, id)
   if seen then
@@ -57,9 +75,13 @@ for i = 0, #KEYS / 3 - 1 do
     end
   else
     local off = redis.call('HINCRBY', m, 'o', 1)
-    if off == 1 then redis.call('DEL', h, d) end
-    redis.call('XADD', h, 'MAXLEN', size, off .. '-0', 'a', now, 'b', body)
-    if ttl > 0 then trimAge(h, now - ttl) end
+    if off == 1 then
+      redis.call('DEL', h, d)
+      redis.call('HSET', m, 'b', 0)
+    end
+    redis.call('XADD', h, off .. '-0', 'a', now, 'b', body)
+    trimSize(m, h, size, maxBytes, redis.call('HINCRBY', m, 'b', #body + OVERHEAD))
+    if ttl > 0 then trimAge(m, h, now - ttl) end
     redis.call('PEXPIRE', h, metaTtl)
     if window > 0 then
       redis.call('ZADD', d, off, id)
@@ -90,7 +112,7 @@ local m, h, d = KEYS[1], KEYS[2], KEYS[3]
 local now, ttl, metaTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local sinceEpoch, since, limit = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local epoch = epochOf(m, h, d, ARGV[4], metaTtl)
-if ttl > 0 then trimAge(h, now - ttl) end
+if ttl > 0 then trimAge(m, h, now - ttl) end
 local top = tonumber(redis.call('HGET', m, 'o') or '0')
 local first = redis.call('XRANGE', h, '-', '+', 'COUNT', 1)[1]
 local firstKept = first and offsetOf(first[1]) or top + 1

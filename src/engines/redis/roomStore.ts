@@ -6,6 +6,8 @@ import type { RedisLink } from './link.js';
 
 export interface RoomLimits {
   size: number;
+  /** Bytes a room's history holds at most (bodies plus a fixed overhead per message). */
+  maxBytes: number;
   ttlMs: number;
   dedupeWindow: number;
   /** How long an idle room keeps its epoch and offsets. */
@@ -130,6 +132,7 @@ export class RoomStore {
       this.limits.dedupeWindow,
       this.limits.metaTtlMs,
       nanoid(12),
+      this.limits.maxBytes,
     ];
     const bodies: string[] = [];
     for (const { input } of batch) {

@@ -8,7 +8,7 @@ import { redisEngine } from '../../../src/engines/redis/index.js';
 export const REDIS_URL = process.env.STATEWIRE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface EngineOptions {
-  history?: { size?: number; ttlMs?: number };
+  history?: { size?: number; maxBytes?: number; ttlMs?: number };
   dedupeWindow?: number;
   uidClaims?: { ttlMs?: number; max?: number };
   queues?: { maxLength?: number; prefetch?: number; ackTimeoutMs?: number; maxAttempts?: number };

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EngineFixture, pub, recorder } from './fixtures.js';
 
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 /** Rooms, history, offsets, epochs, dedupe and presence: what every engine must do. */
 export function roomContract(fixture: EngineFixture): void {
   describe(`${fixture.name}: rooms`, () => {
@@ -104,6 +107,22 @@ export function roomContract(fixture: EngineFixture): void {
       const trimmed = await engine.history('a', { since: { epoch, offset: 1 } });
       expect(trimmed.messages.map((m) => m.offset)).toEqual([3, 4, 5]);
       expect(trimmed.complete).toBe(false);
+    });
+
+    it('bounds history by bytes: the oldest messages go first', async () => {
+      const engine = await fixture.make({ history: { maxBytes: 5000 } });
+      const big = 'x'.repeat(1000);
+      for (let i = 1; i <= 10; i++) await engine.publish(pub('a', `m${i}`, big));
+      const page = await engine.history('a', {});
+      const offsets = page.messages.map((m) => m.offset);
+      expect(offsets.length).toBeGreaterThanOrEqual(3);
+      expect(offsets.length).toBeLessThanOrEqual(4);
+      expect(offsets).toEqual(range(11 - offsets.length, 10));
+      expect(page.complete).toBe(false);
+      await engine.publish(pub('a', 'small', 's'));
+      const after = await engine.history('a', { since: { epoch: page.epoch, offset: 9 } });
+      expect(after.messages.map((m) => m.offset)).toEqual([10, 11]);
+      expect(after.complete).toBe(true);
     });
 
     it('pages history with since and limit, oldest first', async () => {
