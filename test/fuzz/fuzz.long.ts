@@ -50,6 +50,8 @@ it(`survives ${TOTAL} fuzzed inputs`, async () => {
       );
     }
   }
+  // What the server holds for the fuzzer (its rooms' history, queues) is part of that heap.
+  console.log(`server holds: ${JSON.stringify(target.server.stats())}`);
   console.log(
     `${target.count} inputs in ${((Date.now() - started) / 1000).toFixed(0)} s; heap after GC at end: ${heapMiB()}`,
   );

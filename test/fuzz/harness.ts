@@ -128,7 +128,7 @@ export async function fuzzFrame(target: FuzzTarget, text: string): Promise<void>
     if (code)
       throw new Error(`answered ${code} to ${wire.slice(0, 200)}: ${JSON.stringify(frame)}`);
   }
-  attacker.log.length = 0;
+  attacker.forget();
 }
 
 /** A fresh connection whose first frame is `text`: a welcome, or an error and a close. */
@@ -202,6 +202,6 @@ export async function stillServing(target: FuzzTarget): Promise<void> {
     const [first] = target.reported;
     throw new Error(`server reported ${first.where}: ${String(first.error)}`);
   }
-  control.log.length = 0;
-  target.worker.log.length = 0;
+  control.forget();
+  target.worker.forget();
 }

@@ -102,6 +102,13 @@ export class TestClient {
     return this.unread.filter((f) => type === undefined || f.type === type);
   }
 
+  /** Forgets every message received so far, consumed or not (for long runs). */
+  forget(): void {
+    this.log.length = 0;
+    this.frames.length = 0;
+    this.unread.length = 0;
+  }
+
   close(): Promise<{ code: number; reason: string }> {
     if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
     return this.closed;
