@@ -41,30 +41,31 @@ export function resolveFront(options: ServerOptions): FrontOptions {
     : options.noServer
       ? { kind: 'none' }
       : { kind: 'own' };
-  return {
-    mode,
-    path: new MountPath(options.path ?? '/'),
-    timeouts: {
-      headersTimeoutMs: positive(
-        options.headersTimeoutMs,
-        'headersTimeoutMs',
-        FRONT_DEFAULTS.headersTimeoutMs,
-      ),
-      requestTimeoutMs: positive(
-        options.requestTimeoutMs,
-        'requestTimeoutMs',
-        FRONT_DEFAULTS.requestTimeoutMs,
-      ),
-      keepAliveTimeoutMs: positive(
-        options.keepAliveTimeoutMs,
-        'keepAliveTimeoutMs',
-        FRONT_DEFAULTS.keepAliveTimeoutMs,
-      ),
-      upgradeTimeoutMs: positive(
-        options.upgradeTimeoutMs,
-        'upgradeTimeoutMs',
-        FRONT_DEFAULTS.upgradeTimeoutMs,
-      ),
-    },
+  const timeouts: HttpTimeouts = {
+    headersTimeoutMs: positive(
+      options.headersTimeoutMs,
+      'headersTimeoutMs',
+      FRONT_DEFAULTS.headersTimeoutMs,
+    ),
+    requestTimeoutMs: positive(
+      options.requestTimeoutMs,
+      'requestTimeoutMs',
+      FRONT_DEFAULTS.requestTimeoutMs,
+    ),
+    keepAliveTimeoutMs: positive(
+      options.keepAliveTimeoutMs,
+      'keepAliveTimeoutMs',
+      FRONT_DEFAULTS.keepAliveTimeoutMs,
+    ),
+    upgradeTimeoutMs: positive(
+      options.upgradeTimeoutMs,
+      'upgradeTimeoutMs',
+      FRONT_DEFAULTS.upgradeTimeoutMs,
+    ),
   };
+  // Node refuses a headers deadline past the whole request's (at start(), less clearly).
+  if (mode.kind === 'own' && timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) {
+    throw new TypeError('headersTimeoutMs must not exceed requestTimeoutMs');
+  }
+  return { mode, path: new MountPath(options.path ?? '/'), timeouts };
 }

@@ -123,9 +123,10 @@ describe('createServer({ server, path }) on an app’s http.Server', () => {
     await bob.close();
   });
 
-  it('refuses host and port together with server', () => {
+  it('checks its front options at construction', () => {
     expect(() => createServer({ server: createHttpServer(), port: 8080 })).toThrow(TypeError);
     expect(() => createServer({ path: 'realtime' })).toThrow(/path must start with/);
+    expect(() => createServer({ headersTimeoutMs: 40_000 })).toThrow(/requestTimeoutMs/);
   });
 });
 
