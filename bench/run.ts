@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Bar, barChart } from './lib/chart.js';
+import { formatJson } from './lib/jsonFile.js';
 import { round } from './lib/stats.js';
 import { clusterThroughput } from './scenarios/clusterThroughput.js';
 import { PEERS, peers } from './scenarios/peers.js';
@@ -109,7 +110,7 @@ function peerBars(pattern: typeof peer.oneToOne, unit: string): Bar[] {
 
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
-writeFileSync(`${dir}latest.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${dir}latest.json`, formatJson(results));
 writeFileSync(
   `${dir}latest.svg`,
   barChart([
