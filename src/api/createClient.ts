@@ -4,6 +4,35 @@ import { Credentials, createCredentialActors, type TokenSource } from '../actors
 import { createNetworkLogic, defaultNetworkEventTarget } from '../actors/network.js';
 import { createSocketLogic } from '../actors/socket.js';
 import { webSocketTransport } from '../actors/webSocketTransport.js';
+import { Calls, type Phase } from '../client/calls.js';
+import { epochNow, monotonicNow, realClock } from '../client/clock.js';
+import { Emitter } from '../client/emitter.js';
+import { Transient } from '../client/http/transient.js';
+import { actorOptions, connectionInput, DEFAULTS } from '../client/options.js';
+import { Outbox } from '../client/outbox.js';
+import {
+  type QueueHandler,
+  type QueueMessageAck,
+  type QueueMessageOptions,
+  Queues,
+  type RpcOptions,
+} from '../client/queues.js';
+import { Rooms } from '../client/rooms.js';
+import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from '../client/snapshot.js';
+import type { Subscription } from '../client/subscription.js';
+import type {
+  CallOptions,
+  Client,
+  ClientActors,
+  ClientEvents,
+  ClientHandle,
+  ClientOptions,
+  HistoryOptions,
+  HistoryPage,
+  Message,
+  MessageHandler,
+  PublishAck,
+} from '../client/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { authMachine } from '../machines/auth.js';
 import {
@@ -20,36 +49,7 @@ import {
 import { requireDepthWithin } from '../protocol/depth.js';
 import type { HelloMsg, Json, ServerMessage } from '../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { Calls, type Phase } from './calls.js';
-import { epochNow, monotonicNow, realClock } from './clock.js';
-import { Emitter } from './emitter.js';
 import { createHandle } from './handle.js';
-import { Transient } from './http/transient.js';
-import { actorOptions, connectionInput, DEFAULTS } from './options.js';
-import { Outbox } from './outbox.js';
-import {
-  type QueueHandler,
-  type QueueMessageAck,
-  type QueueMessageOptions,
-  Queues,
-  type RpcOptions,
-} from './queues.js';
-import { Rooms } from './rooms.js';
-import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from './snapshot.js';
-import type { Subscription } from './subscription.js';
-import type {
-  CallOptions,
-  Client,
-  ClientActors,
-  ClientEvents,
-  ClientHandle,
-  ClientOptions,
-  HistoryOptions,
-  HistoryPage,
-  Message,
-  MessageHandler,
-  PublishAck,
-} from './types.js';
 
 type ConnectionActor = Actor<typeof connectionMachine>;
 type AuthActor = ClientActors['auth'];

@@ -1,9 +1,7 @@
 import type { TokenSource } from '../actors/credentials.js';
-import { StatewireError } from '../errors/StatewireError.js';
-import type { Json } from '../protocol/frames.js';
-import type { Queues } from './queues.js';
-import type { QueueHandler, QueueMessageOptions, RpcOptions } from './queueTypes.js';
-import type { Subscription } from './subscription.js';
+import type { Queues } from '../client/queues.js';
+import type { QueueHandler, QueueMessageOptions, RpcOptions } from '../client/queueTypes.js';
+import type { Subscription } from '../client/subscription.js';
 import type {
   CallOptions,
   Client,
@@ -11,7 +9,9 @@ import type {
   ClientHandle,
   HistoryOptions,
   MessageHandler,
-} from './types.js';
+} from '../client/types.js';
+import { StatewireError } from '../errors/StatewireError.js';
+import type { Json } from '../protocol/frames.js';
 
 export interface HandleHost {
   client: Client;

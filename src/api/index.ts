@@ -1,5 +1,4 @@
-export type { ClientClock } from './clock.js';
-export * from './createClient.js';
+export type { ClientClock } from '../client/clock.js';
 export type {
   DeadLetterEvent,
   QueueDelivery,
@@ -8,9 +7,10 @@ export type {
   QueueMessageOptions,
   QueueRenamedEvent,
   RpcOptions,
-} from './queues.js';
-export type { ActorSnapshotJson, ClientSnapshot } from './snapshot.js';
-export type { PresenceEvent, RecoveryInfo, SubscriptionEvents } from './subscription.js';
-export { Subscription } from './subscription.js';
-export type * from './types.js';
+} from '../client/queues.js';
+export type { ActorSnapshotJson, ClientSnapshot } from '../client/snapshot.js';
+export type { PresenceEvent, RecoveryInfo, SubscriptionEvents } from '../client/subscription.js';
+export { Subscription } from '../client/subscription.js';
+export type * from '../client/types.js';
+export * from './createClient.js';
 export { withClient } from './withClient.js';

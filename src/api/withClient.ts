@@ -1,5 +1,5 @@
+import type { Client, ClientOptions } from '../client/types.js';
 import { createClient } from './createClient.js';
-import type { Client, ClientOptions } from './types.js';
 
 /**
  * Runs `fn` with a new client and always disconnects it afterwards, also when `fn` throws

@@ -1,6 +1,6 @@
 import { createClient } from '../api/createClient.js';
-import type { ClientEvents, ClientOptions } from '../api/types.js';
 import { withClient } from '../api/withClient.js';
+import type { ClientEvents, ClientOptions } from '../client/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { type CommandLine, intOption, jsonArgument } from './args.js';
 import { type Output, untilInterrupted } from './output.js';

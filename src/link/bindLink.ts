@@ -4,7 +4,7 @@ import { nanoid } from 'nanoid';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { TransportSocket } from '../actors/transport.js';
-import type { ClientClock } from '../api/clock.js';
+import type { ClientClock } from '../client/clock.js';
 import { type LinkSessionEvent, linkSessionMachine } from '../machines/linkSession.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { decodeFrame, isMessageShaped } from '../protocol/codec.js';

@@ -2,7 +2,7 @@ import { type Actor, createActor, type InspectionEvent, type Observer } from 'xs
 import { createSocketLogic } from '../actors/socket.js';
 import type { Transport } from '../actors/transport.js';
 import { webSocketTransport } from '../actors/webSocketTransport.js';
-import type { ClientClock } from '../api/clock.js';
+import type { ClientClock } from '../client/clock.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import {
   type ConnectionInput,

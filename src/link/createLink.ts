@@ -1,6 +1,6 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Transport } from '../actors/transport.js';
-import type { ClientClock } from '../api/clock.js';
+import type { ClientClock } from '../client/clock.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json } from '../protocol/frames.js';
 import { LinkListener } from './bindLink.js';

@@ -1,6 +1,6 @@
-import { type ClientClock, type Clock, monotonicNow, realClock } from '../api/clock.js';
-import { Emitter } from '../api/emitter.js';
-import { Outbox } from '../api/outbox.js';
+import { type ClientClock, type Clock, monotonicNow, realClock } from '../client/clock.js';
+import { Emitter } from '../client/emitter.js';
+import { Outbox } from '../client/outbox.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json } from '../protocol/frames.js';
 

@@ -1,6 +1,6 @@
 import { SimulatedClock } from 'xstate';
 import { createClient } from '../api/createClient.js';
-import type { Client, ClientEvents, ClientOptions } from '../api/types.js';
+import type { Client, ClientEvents, ClientOptions } from '../client/types.js';
 import { FakeServer, type FakeServerOptions } from './fakeServer.js';
 
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpBaseOf } from '../../src/api/http/transient.js';
+import { httpBaseOf } from '../../src/client/http/transient.js';
 import type { FetchFunction } from '../../src/index.js';
 import { createTestClient, SimulatedClock } from '../../src/testing/index.js';
 
