@@ -19,7 +19,6 @@ import {
 } from '../client/queues.js';
 import { Rooms } from '../client/rooms.js';
 import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from '../client/snapshot.js';
-import type { Subscription } from '../client/subscription.js';
 import type {
   CallOptions,
   Client,
@@ -32,6 +31,7 @@ import type {
   Message,
   MessageHandler,
   PublishAck,
+  Subscription,
 } from '../client/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import { authMachine } from '../machines/auth.js';

@@ -1,7 +1,6 @@
 import type { TokenSource } from '../actors/credentials.js';
 import type { Queues } from '../client/queues.js';
 import type { QueueHandler, QueueMessageOptions, RpcOptions } from '../client/queueTypes.js';
-import type { Subscription } from '../client/subscription.js';
 import type {
   CallOptions,
   Client,
@@ -9,6 +8,7 @@ import type {
   ClientHandle,
   HistoryOptions,
   MessageHandler,
+  Subscription,
 } from '../client/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json } from '../protocol/frames.js';

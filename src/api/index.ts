@@ -7,10 +7,8 @@ export type {
   QueueMessageOptions,
   QueueRenamedEvent,
   RpcOptions,
-} from '../client/queues.js';
+} from '../client/queueTypes.js';
 export type { ActorSnapshotJson, ClientSnapshot } from '../client/snapshot.js';
-export type { PresenceEvent, RecoveryInfo, SubscriptionEvents } from '../client/subscription.js';
-export { Subscription } from '../client/subscription.js';
 export type * from '../client/types.js';
 export * from './createClient.js';
 export { withClient } from './withClient.js';

@@ -8,8 +8,8 @@ import {
 import type { JoinMsg, LeaveMsg, RoomMessage, StreamPosition } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import { reportHandlerError } from './emitter.js';
-import { Subscription } from './subscription.js';
-import type { Message, MessageHandler } from './types.js';
+import { RoomSubscription } from './subscription.js';
+import type { Message, MessageHandler, Subscription } from './types.js';
 
 /** The part of a subscription actor the router uses. */
 export interface SubscriptionActorRef {
@@ -32,7 +32,7 @@ class RoomRecord {
    * Replaced, never mutated, when a handle comes or goes: a handler that closes its own handle
    * cannot disturb a delivery in progress, and delivering needs no copy per message.
    */
-  handles: readonly Subscription[] = [];
+  handles: readonly RoomSubscription[] = [];
   epoch?: string;
   lastOffset = 0;
   /** Sequence of the current `sub` request: answers to older ones are ignored. */
@@ -44,7 +44,7 @@ class RoomRecord {
     private readonly rooms: Rooms,
   ) {}
 
-  release(handle: Subscription): void {
+  release(handle: RoomSubscription): void {
     this.rooms.release(this, handle);
   }
 
@@ -117,7 +117,7 @@ export class Rooms {
       this.records.set(room, record);
       if (this.deps.calls.phase === 'online') record.dispatch({ type: 'ONLINE' });
     }
-    const handle = new Subscription(room, record);
+    const handle = new RoomSubscription(room, record);
     record.handles = [...record.handles, handle];
     if (handler) handle.on('message', handler);
     return handle;
@@ -219,7 +219,7 @@ export class Rooms {
     this.records.clear();
   }
 
-  release(record: RoomRecord, handle: Subscription): void {
+  release(record: RoomRecord, handle: RoomSubscription): void {
     record.handles = record.handles.filter((h) => h !== handle);
     if (record.handles.length === 0) record.dispatch({ type: 'CLOSE' });
   }

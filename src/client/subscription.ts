@@ -1,32 +1,13 @@
 import { StatewireError } from '../errors/StatewireError.js';
 import type { SubscriptionState } from '../machines/subscription.js';
 import { reportHandlerError } from './emitter.js';
-import type { Message } from './types.js';
-
-export interface RecoveryInfo {
-  /** True when every message missed while away was replayed. */
-  recovered: boolean;
-  missed: number;
-}
-
-export interface PresenceEvent {
-  room: string;
-  uid: string;
-  action: 'join' | 'leave';
-}
-
-export interface SubscriptionEvents {
-  message: Message;
-  recovered: RecoveryInfo;
-  state: { from: SubscriptionState; to: SubscriptionState };
-  presence: PresenceEvent;
-}
+import type { Subscription, SubscriptionEvents } from './types.js';
 
 /** What a handle needs from the shared room record. */
 export interface RoomRecordView {
   readonly state: SubscriptionState;
   readonly error?: { code: StatewireError['code']; message: string };
-  release(handle: Subscription): void;
+  release(handle: RoomSubscription): void;
 }
 
 type Handlers = {
@@ -37,7 +18,7 @@ type Handlers = {
  * A user's handle on a room. Several handles on one room share one server subscription (and
  * one actor); each has its own handlers and its own `close()`.
  */
-export class Subscription {
+export class RoomSubscription implements Subscription {
   readonly room: string;
   #record: RoomRecordView;
   #closed = false;

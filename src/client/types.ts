@@ -11,7 +11,11 @@ import type {
   ReconnectPolicy,
 } from '../machines/connection.js';
 import type { queueConsumerMachine } from '../machines/queueConsumer.js';
-import type { subscriptionMachine, subscriptionsMachine } from '../machines/subscription.js';
+import type {
+  SubscriptionState,
+  subscriptionMachine,
+  subscriptionsMachine,
+} from '../machines/subscription.js';
 import type { Json, StreamPosition } from '../protocol/frames.js';
 import type { ClientClock } from './clock.js';
 import type {
@@ -21,9 +25,44 @@ import type {
   QueueMessageOptions,
   QueueRenamedEvent,
   RpcOptions,
-} from './queues.js';
+} from './queueTypes.js';
 import type { ClientSnapshot } from './snapshot.js';
-import type { Subscription } from './subscription.js';
+
+export interface RecoveryInfo {
+  /** True when every message missed while away was replayed. */
+  recovered: boolean;
+  missed: number;
+}
+
+export interface PresenceEvent {
+  room: string;
+  uid: string;
+  action: 'join' | 'leave';
+}
+
+export interface SubscriptionEvents {
+  message: Message;
+  recovered: RecoveryInfo;
+  state: { from: SubscriptionState; to: SubscriptionState };
+  presence: PresenceEvent;
+}
+
+/**
+ * A user's handle on a room (`client.subscribe`). Several handles on one room share one server
+ * subscription; each has its own handlers and its own `close()`.
+ */
+export interface Subscription {
+  readonly room: string;
+  readonly state: SubscriptionState;
+  /** Resolves once subscribed; rejects when the subscription fails or is closed first. */
+  ready(): Promise<void>;
+  on<K extends keyof SubscriptionEvents>(
+    name: K,
+    handler: (payload: SubscriptionEvents[K]) => void,
+  ): () => void;
+  /** Stops this handle; the server subscription ends with the last handle of the room. */
+  close(): void;
+}
 
 /** A room message as handlers receive it. */
 export interface Message {

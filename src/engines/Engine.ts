@@ -1,5 +1,5 @@
 import type { Json, StreamPosition } from '../protocol/frames.js';
-import type { QueueEngine } from './QueueEngine.js';
+import type { QueueEngine, Unsubscribe } from './QueueEngine.js';
 
 /** A message as the engine stored it: offsets are assigned by the engine, per room. */
 export interface StoredMessage {
@@ -57,7 +57,7 @@ export interface RoomListener {
   lost?(room: string, position: StreamPosition): void;
 }
 
-export type Unsubscribe = () => Promise<void>;
+export type { Unsubscribe };
 
 /**
  * All broker state sits behind this interface. Everything is asynchronous and fan-out comes

@@ -1,5 +1,7 @@
 import type { Json } from '../protocol/frames.js';
-import type { Unsubscribe } from './Engine.js';
+
+/** Stops what a `listen` or `consume` started. */
+export type Unsubscribe = () => Promise<void>;
 
 export interface QueueItemInput {
   /** Message id chosen by the producer; a repeated id is accepted once. */
