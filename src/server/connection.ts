@@ -10,10 +10,11 @@ import { requestIdOf } from '../protocol/validate.js';
 import type { BrokerCore } from './core.js';
 import type { Flushable } from './flushScheduler.js';
 import { handshakeFrame } from './handshake.js';
-import { type FrameSink, Membership } from './membership.js';
+import { Membership } from './membership.js';
 import { ConnectionQueues } from './queues/connectionQueues.js';
 import { RateLimiter } from './rateLimiter.js';
 import { dispatch } from './requests.js';
+import type { PendingChallenge, SessionPort } from './sessionPort.js';
 import { isThenable } from './thenable.js';
 import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
 
@@ -30,11 +31,11 @@ function textOf(data: RawData): string {
  * One client socket: its session actor (lifecycle only), its rooms, its outbox. Frames are
  * handled in plain code; the actor hears only about lifecycle changes.
  */
-export class Connection implements FrameSink, Flushable {
+export class Connection implements SessionPort, Flushable {
   readonly session = nanoid();
-  uid: string | null = null;
+  #uid: string | null = null;
   /** Set while challenge auth waits for the client's signature. */
-  challenge: { uid: string; text: string } | null = null;
+  #challenge: PendingChallenge | null = null;
   readonly memberships = new Map<string, Membership>();
   /** The queues this connection consumes. */
   readonly queues: ConnectionQueues;
@@ -99,6 +100,32 @@ export class Connection implements FrameSink, Flushable {
 
   get tokenExpired(): boolean {
     return this.actor.getSnapshot().hasTag('tokenExpired');
+  }
+
+  get uid(): string | null {
+    return this.#uid;
+  }
+
+  get awaitsHello(): boolean {
+    return this.actor.getSnapshot().matches('handshake');
+  }
+
+  get awaitsSignature(): boolean {
+    return this.actor.getSnapshot().matches({ authenticating: 'awaitingSignature' });
+  }
+
+  bindUid(uid: string): void {
+    this.#uid = uid;
+  }
+
+  holdChallenge(challenge: PendingChallenge): void {
+    this.#challenge = challenge;
+  }
+
+  takeChallenge(): PendingChallenge | null {
+    const challenge = this.#challenge;
+    this.#challenge = null;
+    return challenge;
   }
 
   // ---- outgoing ----

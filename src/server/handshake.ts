@@ -6,8 +6,8 @@ import { decodeFrame } from '../protocol/codec.js';
 import type { AuthMsg, ClientMessage, HelloMsg } from '../protocol/frames.js';
 import { parseClientMessage } from '../protocol/validate.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
-import type { Connection } from './connection.js';
 import type { ServerAuth, VerifiedToken } from './options.js';
+import type { SessionPort } from './sessionPort.js';
 import { errorFrame } from './wire.js';
 
 /**
@@ -36,25 +36,25 @@ export async function verifyToken(
 }
 
 /** Any frame that is not the one the handshake waits for: BAD_REQUEST, then 1008. */
-function refuseFrame(conn: Connection, message: string): void {
+function refuseFrame(conn: SessionPort, message: string): void {
   conn.sendNow(errorFrame({ code: 'BAD_REQUEST', message }));
   conn.close(CLOSE.POLICY_VIOLATION, 'BAD_REQUEST');
 }
 
-function refuseAuth(conn: Connection, code: ErrorCode, message: string): void {
+function refuseAuth(conn: SessionPort, code: ErrorCode, message: string): void {
   if (!conn.isLive) return;
   conn.sendNow(errorFrame({ code, message }));
   conn.signal({ type: 'AUTH_FAILED', code });
 }
 
-function refuseWith(conn: Connection, error: unknown): void {
+function refuseWith(conn: SessionPort, error: unknown): void {
   const known = error instanceof StatewireError ? error : null;
   if (!known) conn.core.reportError(error, 'auth');
   refuseAuth(conn, known?.code ?? 'UNAUTHORIZED', known?.message ?? 'unauthorized');
 }
 
 /** A frame that arrives before `welcome`: only `hello`, then (challenge auth) `auth`. */
-export function handshakeFrame(conn: Connection, text: string): void {
+export function handshakeFrame(conn: SessionPort, text: string): void {
   let message: ClientMessage;
   try {
     const messages = decodeFrame(text);
@@ -64,17 +64,16 @@ export function handshakeFrame(conn: Connection, text: string): void {
     refuseFrame(conn, error instanceof StatewireError ? error.message : 'frame before auth');
     return;
   }
-  const snapshot = conn.actor.getSnapshot();
-  if (message.type === 'hello' && snapshot.matches('handshake')) {
+  if (message.type === 'hello' && conn.awaitsHello) {
     hello(conn, message).catch((error) => refuseWith(conn, error));
-  } else if (message.type === 'auth' && snapshot.matches({ authenticating: 'awaitingSignature' })) {
+  } else if (message.type === 'auth' && conn.awaitsSignature) {
     signature(conn, message).catch((error) => refuseWith(conn, error));
   } else {
     refuseFrame(conn, 'frame before auth');
   }
 }
 
-async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
+async function hello(conn: SessionPort, msg: HelloMsg): Promise<void> {
   if (msg.v !== PROTOCOL_VERSION) {
     conn.sendNow(
       errorFrame({ code: 'BAD_REQUEST', message: `unsupported protocol version ${msg.v}` }),
@@ -96,7 +95,7 @@ async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
     const base = await auth.challenge(msg.uid);
     // The nonce makes every challenge unique, so a signature cannot be replayed.
     const text = `${base}.${nanoid()}`;
-    conn.challenge = { uid: msg.uid, text };
+    conn.holdChallenge({ uid: msg.uid, text });
     if (conn.isLive) conn.sendNow(JSON.stringify({ type: 'challenge', challenge: text }));
     return;
   }
@@ -108,10 +107,9 @@ async function hello(conn: Connection, msg: HelloMsg): Promise<void> {
   return msg.uid === undefined ? signIn(conn, nanoid(), undefined, false) : signIn(conn, msg.uid);
 }
 
-async function signature(conn: Connection, msg: AuthMsg): Promise<void> {
-  const pending = conn.challenge;
+async function signature(conn: SessionPort, msg: AuthMsg): Promise<void> {
+  const pending = conn.takeChallenge();
   const verify = conn.core.options.auth?.verify;
-  conn.challenge = null;
   conn.signal({ type: 'SIGNATURE' });
   if (!pending || !verify) return refuseAuth(conn, 'UNAUTHORIZED', 'no challenge pending');
   let ok = false;
@@ -125,7 +123,7 @@ async function signature(conn: Connection, msg: AuthMsg): Promise<void> {
 }
 
 async function signIn(
-  conn: Connection,
+  conn: SessionPort,
   uid: string,
   expiresAt?: number,
   claimsUidRoom = true,
@@ -134,7 +132,7 @@ async function signIn(
   const allowed = await core.allowed(uid, 'connect', uid);
   if (!conn.isLive) return;
   if (!allowed) return refuseAuth(conn, 'FORBIDDEN', 'connection refused');
-  conn.uid = uid;
+  conn.bindUid(uid);
   core.signedIn(uid, claimsUidRoom);
   // Every session is a member of its own uid room; direct messages wait for the welcome.
   const { membership, ready } = conn.enterRoom(uid);

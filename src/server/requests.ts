@@ -19,7 +19,6 @@ import type {
   UnsubMsg,
 } from '../protocol/frames.js';
 import { parseClientMessage, requestIdOf } from '../protocol/validate.js';
-import type { Connection } from './connection.js';
 import type { HandlerContext } from './eventHandlers.js';
 import { verifyToken } from './handshake.js';
 import {
@@ -31,18 +30,19 @@ import {
   publishAck,
   requireAllowed,
 } from './rules.js';
+import type { SessionPort } from './sessionPort.js';
 import { encodeRoomMessage } from './wire.js';
 
 type Handler<T extends ClientMessageType> = (
-  conn: Connection,
+  conn: SessionPort,
   msg: Extract<ClientMessage, { type: T }>,
 ) => void | Promise<void>;
 
-function uidOf(conn: Connection): string {
+function uidOf(conn: SessionPort): string {
   return conn.uid as string;
 }
 
-function context(conn: Connection, msg: SendMsg | ReqMsg): HandlerContext {
+function context(conn: SessionPort, msg: SendMsg | ReqMsg): HandlerContext {
   return handlerContext(uidOf(conn), msg.event, msg.room, conn.session);
 }
 
@@ -52,7 +52,7 @@ function context(conn: Connection, msg: SendMsg | ReqMsg): HandlerContext {
  * before registering. Held live copies of replayed messages are dropped by offset, so every
  * message reaches the client once and in order, before the `res` that carries the position.
  */
-async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
+async function subscribe(conn: SessionPort, msg: SubMsg): Promise<void> {
   const { room, since } = msg;
   const { engine } = conn.core;
   const { maxSubscriptions } = conn.core.options;
@@ -91,13 +91,13 @@ async function subscribe(conn: Connection, msg: SubMsg): Promise<void> {
   }
 }
 
-async function unsubscribe(conn: Connection, msg: UnsubMsg): Promise<void> {
+async function unsubscribe(conn: SessionPort, msg: UnsubMsg): Promise<void> {
   // The own uid room cannot be left; unsubscribing from it is a no-op.
   await conn.ordered(() => (msg.room === conn.uid ? undefined : conn.leaveRoom(msg.room)));
   conn.reply(msg.id, {});
 }
 
-async function publish(conn: Connection, msg: PubMsg): Promise<void> {
+async function publish(conn: SessionPort, msg: PubMsg): Promise<void> {
   const uid = uidOf(conn);
   const { room } = msg;
   const { stored } = await conn.ordered(() => {
@@ -114,7 +114,7 @@ async function publish(conn: Connection, msg: PubMsg): Promise<void> {
   conn.reply(msg.id, publishAck(message));
 }
 
-async function send(conn: Connection, msg: SendMsg): Promise<void> {
+async function send(conn: SessionPort, msg: SendMsg): Promise<void> {
   await conn.ordered(() =>
     andThen(requireAllowed(conn.core, uidOf(conn), 'send', msg.event, 'event'), () => {
       conn.core.handlers.notify(msg.content, context(conn, msg));
@@ -122,7 +122,7 @@ async function send(conn: Connection, msg: SendMsg): Promise<void> {
   );
 }
 
-async function request(conn: Connection, msg: ReqMsg): Promise<void> {
+async function request(conn: SessionPort, msg: ReqMsg): Promise<void> {
   const { reply } = await conn.ordered(() =>
     andThen(requireAllowed(conn.core, uidOf(conn), 'request', msg.event, 'event'), () => {
       return { reply: conn.core.handlers.request(msg.content, context(conn, msg)) };
@@ -131,22 +131,22 @@ async function request(conn: Connection, msg: ReqMsg): Promise<void> {
   conn.reply(msg.id, await reply);
 }
 
-async function history(conn: Connection, msg: HistMsg): Promise<void> {
+async function history(conn: SessionPort, msg: HistMsg): Promise<void> {
   await conn.ordered(() => checkRoomAccess(conn.core, uidOf(conn), 'history', msg.room));
   const page = await conn.core.engine.history(msg.room, { since: msg.since, limit: msg.limit });
   conn.reply(msg.id, historyAnswer(page));
 }
 
-async function presence(conn: Connection, msg: PresenceMsg): Promise<void> {
+async function presence(conn: SessionPort, msg: PresenceMsg): Promise<void> {
   await conn.ordered(() => requireAllowed(conn.core, uidOf(conn), 'presence', msg.room, 'room'));
   conn.reply(msg.id, { members: await conn.core.engine.members(msg.room) });
 }
 
-function ping(conn: Connection, msg: PingMsg): void {
+function ping(conn: SessionPort, msg: PingMsg): void {
   conn.enqueue(JSON.stringify({ type: 'pong', id: msg.id }));
 }
 
-async function refreshToken(conn: Connection, msg: TokenMsg): Promise<void> {
+async function refreshToken(conn: SessionPort, msg: TokenMsg): Promise<void> {
   const auth = conn.core.options.auth;
   if (!auth?.verifyToken) throw new StatewireError('BAD_REQUEST', 'token auth is not configured');
   const verified = await verifyToken(auth, msg.token, conn.core.options.now);
@@ -162,26 +162,26 @@ async function refreshToken(conn: Connection, msg: TokenMsg): Promise<void> {
 }
 
 /** Attaches a consumer; later messages of the connection wait until it is attached. */
-async function registerQueue(conn: Connection, msg: QregMsg): Promise<void> {
+async function registerQueue(conn: SessionPort, msg: QregMsg): Promise<void> {
   const queue = await conn.ordered(() => conn.queues.register(msg.queue));
   conn.reply(msg.id, { queue });
 }
 
-async function unregisterQueue(conn: Connection, msg: QunregMsg): Promise<void> {
+async function unregisterQueue(conn: SessionPort, msg: QunregMsg): Promise<void> {
   await conn.ordered(() => conn.queues.unregister(msg.queue));
   conn.reply(msg.id, {});
 }
 
-async function queuePublish(conn: Connection, msg: QpubMsg): Promise<void> {
+async function queuePublish(conn: SessionPort, msg: QpubMsg): Promise<void> {
   const { stored } = await conn.ordered(() => conn.core.queues.admit(uidOf(conn), msg.queue, msg));
   conn.reply(msg.id, await stored);
 }
 
-function queueAck(conn: Connection, msg: QackMsg): Promise<void> {
+function queueAck(conn: SessionPort, msg: QackMsg): Promise<void> {
   return conn.queues.ack(msg.queue, msg.deliveryId);
 }
 
-function queueNack(conn: Connection, msg: QnackMsg): Promise<void> {
+function queueNack(conn: SessionPort, msg: QnackMsg): Promise<void> {
   return conn.queues.nack(msg.queue, msg.deliveryId, msg.reason);
 }
 
@@ -216,7 +216,7 @@ export const requestHandlers: { [T in ClientMessageType]: Handler<T> } = {
 const ALLOWED_WHILE_EXPIRED = new Set<ClientMessageType>(['token', 'ping', 'qack', 'qnack']);
 
 /** Validates one message of a signed-in session and runs its handler; errors become answers. */
-export function dispatch(conn: Connection, raw: unknown): void {
+export function dispatch(conn: SessionPort, raw: unknown): void {
   let msg: ClientMessage;
   try {
     msg = parseClientMessage(raw, conn.core.options.maxDepth);
