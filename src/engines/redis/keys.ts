@@ -54,6 +54,12 @@ export class Keys {
 
   node(id: string) {
     const base = `${this.prefix}:node:${id}`;
-    return { lease: base, presence: `${base}:pm`, queues: `${base}:q`, reap: `${base}:reap` };
+    return {
+      lease: base,
+      presence: `${base}:pm`,
+      queues: `${base}:q`,
+      reap: `${base}:reap`,
+      probe: `${base}:probe`,
+    };
   }
 }

@@ -13,6 +13,7 @@ import type {
 import { Channels } from './channels.js';
 import { Keys } from './keys.js';
 import { RedisLink } from './link.js';
+import { LinkProbe } from './linkProbe.js';
 import { NodeLease } from './nodeLease.js';
 import { Presence } from './presence.js';
 import { RedisQueues, type RedisQueuesOptions } from './redisQueues.js';
@@ -43,6 +44,8 @@ export interface RedisEngineOptions {
   uidClaims?: { ttlMs?: number; max?: number };
   /** Time source for message timestamps, history ttl and queue timeouts (default Date.now). */
   now?: () => number;
+  /** How often the node checks that its Redis connections still carry traffic (5 s). */
+  probeMs?: number;
   /** Background failures (reaper, sweeps) other than Redis being away (default console.error). */
   onError?: (error: unknown, where: string) => void;
 }
@@ -101,6 +104,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     },
     onError('reaper'),
   );
+  const probe = new LinkProbe(link, channels, keys.node(nodeId).probe, options.probeMs ?? 5000);
   const feeds = new Map<string, RoomFeed>();
   /** Per feed: settles once its channel is subscribed and it knows the room's position. */
   const feedReady = new WeakMap<RoomFeed, Promise<void>>();
@@ -122,6 +126,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
   async function open(): Promise<void> {
     await link.open();
     await lease.start();
+    await probe.start();
     sweep = setInterval(() => queues.sweep(), queues.sweepIntervalMs);
     sweep.unref();
   }
@@ -168,6 +173,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       if (sweep) clearInterval(sweep);
       sweep = null;
       for (const feed of [...feeds.values()]) dropFeed(feed);
+      probe.stop();
       await lease.stop();
       await link.close();
     },
