@@ -1,19 +1,19 @@
 import { nanoid } from 'nanoid';
-import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import { type AnyActorRef, createActor } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import {
   type QueueConsumerEvent,
-  type QueueConsumerState,
   queueConsumerMachine,
   queueConsumerStateName,
 } from '../machines/queueConsumer.js';
 import type { Json, QmsgMsg } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import type { Clock } from './clock.js';
+import { type ConsumerActor, ConsumerRecord } from './consumerRecord.js';
+import { type DeliveryPort, runDelivery } from './delivery.js';
 import type { Outbox } from './outbox.js';
 import type {
-  QueueDelivery,
   QueueHandler,
   QueueMessageAck,
   QueueMessageOptions,
@@ -33,8 +33,6 @@ export type {
   RpcOptions,
 } from './queueTypes.js';
 
-type ConsumerActor = Actor<typeof queueConsumerMachine>;
-
 type QueueEventName = 'deadLetter' | 'queueRenamed' | 'error';
 
 export interface QueuesDeps {
@@ -50,52 +48,6 @@ export interface QueuesDeps {
   emit<K extends QueueEventName>(name: K, payload: ClientEvents[K]): void;
 }
 
-const MAX_NACK_REASON = 200;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.slice(0, MAX_NACK_REASON);
-}
-
-/** One consumer: its actor, the code its deliveries go to, and who waits on it. */
-class ConsumerRecord {
-  state: QueueConsumerState = 'registering';
-  error?: { code: ErrorCode; message: string };
-  /** The name the server knows; '' until a temporary queue is named. */
-  name: string;
-  registeredOnce = false;
-  /** Sequence of the current `qreg`: answers to older ones are ignored. */
-  request = 0;
-  /** Set when `qunreg` went out: settles with its answer or the loss of the socket. */
-  unregistered?: Promise<void>;
-  waiters: Array<{ resolve(name: string): void; reject(error: StatewireError): void }> = [];
-  /** The user's handler (the rpc reply queue has none: its `receive` resolves rpcs). */
-  handler?: QueueHandler;
-  /** Who registered it last (a client handle; undefined: the client): its `close()` ends it. */
-  owner?: object;
-
-  constructor(
-    /** Key in snapshots and `client.actors` until the server named the queue. */
-    readonly placeholder: string,
-    readonly actor: ConsumerActor,
-    readonly receive: (frame: QmsgMsg, link: number) => void,
-  ) {
-    this.name = actor.getSnapshot().context.queue;
-  }
-
-  get label(): string {
-    return this.name || this.placeholder;
-  }
-
-  get finished(): boolean {
-    return this.state === 'unregistered' || this.state === 'failed';
-  }
-}
-
 /**
  * The data path of work queues, in plain code: a map from queue name to its consumer record,
  * deliveries → handler → reply → ack/nack, `queueMessage` on the publish path, and rpc over the
@@ -106,6 +58,7 @@ export class Queues {
   readonly #byName = new Map<string, ConsumerRecord>();
   readonly #byActor = new Map<string, ConsumerRecord>();
   readonly #rpc: RpcCalls;
+  readonly #deliveries: DeliveryPort;
   readonly #logic;
   /** The rpc reply queue. */
   #reply: ConsumerRecord | undefined;
@@ -115,6 +68,12 @@ export class Queues {
   #unregisterWaiters = new Set<() => void>();
 
   constructor(private readonly deps: QueuesDeps) {
+    this.#deliveries = {
+      calls: deps.calls,
+      emit: (name, payload) => deps.emit(name, payload),
+      isCurrent: (record, link) => link === this.#link && !record.finished,
+      settle: (link, message) => this.#settle(link, message),
+    };
     this.#logic = queueConsumerMachine.provide({
       actions: {
         requestRegister: ({ self, context }) =>
@@ -149,7 +108,9 @@ export class Queues {
     if (record) {
       record.handler = handler;
     } else {
-      const created = this.#create(queue, (frame, link) => this.#handle(created, frame, link));
+      const created = this.#create(queue, (frame, link) =>
+        runDelivery(created, frame, link, this.#deliveries),
+      );
       created.handler = handler;
       record = created;
       this.deps.wake();
@@ -376,83 +337,6 @@ export class Queues {
     const waiters = [...this.#unregisterWaiters];
     this.#unregisterWaiters.clear();
     for (const resolve of waiters) resolve();
-  }
-
-  /** Runs the handler; replies and acks on success, nacks (or reports a dead letter) on failure. */
-  #handle(record: ConsumerRecord, frame: QmsgMsg, link: number): void {
-    const handler = record.handler as QueueHandler;
-    const delivery: QueueDelivery = {
-      queue: frame.queue,
-      data: frame.data,
-      id: frame.id,
-      attempt: frame.attempt,
-    };
-    if (frame.maxAttempts !== undefined) delivery.maxAttempts = frame.maxAttempts;
-    if (frame.replyTo !== undefined) delivery.replyTo = frame.replyTo;
-    if (frame.correlationId !== undefined) delivery.correlationId = frame.correlationId;
-    let result: unknown;
-    try {
-      result = handler(delivery);
-    } catch (error) {
-      this.#failed(record, frame, link, error);
-      return;
-    }
-    if (isThenable(result)) {
-      result.then(
-        (value) => this.#done(record, frame, link, value),
-        (error) => this.#failed(record, frame, link, error),
-      );
-    } else {
-      this.#done(record, frame, link, result);
-    }
-  }
-
-  #current(record: ConsumerRecord, link: number): boolean {
-    return link === this.#link && !record.finished;
-  }
-
-  #done(record: ConsumerRecord, frame: QmsgMsg, link: number, value: unknown): void {
-    // The socket it came on is gone (or the consumer left): the server hands it to another one.
-    if (!this.#current(record, link)) return;
-    if (frame.replyTo !== undefined) {
-      const reply: { type: 'qpub' } & Record<string, unknown> = {
-        type: 'qpub',
-        queue: frame.replyTo,
-        data: (value ?? null) as Json,
-        mid: nanoid(),
-      };
-      if (frame.correlationId !== undefined) reply.correlationId = frame.correlationId;
-      this.deps.calls.publish(reply).catch((error: StatewireError) => {
-        if (error.code === 'DISCONNECTED') return;
-        this.deps.emit('error', {
-          code: error.code,
-          message: `reply to queue "${frame.replyTo}" failed: ${error.message}`,
-          recoverable: error.recoverable,
-        });
-      });
-    }
-    this.#settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
-  }
-
-  #failed(record: ConsumerRecord, frame: QmsgMsg, link: number, error: unknown): void {
-    if (!this.#current(record, link)) return;
-    const reason = reasonOf(error);
-    if (frame.maxAttempts !== undefined && frame.attempt >= frame.maxAttempts) {
-      this.deps.emit('deadLetter', {
-        queue: frame.queue,
-        id: frame.id,
-        data: frame.data,
-        attempts: frame.attempt,
-        reason,
-        error,
-      });
-    }
-    this.#settle(link, {
-      type: 'qnack',
-      queue: frame.queue,
-      deliveryId: frame.deliveryId,
-      reason,
-    });
   }
 
   /** qack/qnack: only on the socket the delivery came on (the server forgot it otherwise). */
