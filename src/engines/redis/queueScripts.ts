@@ -19,14 +19,19 @@ local function fieldsOf(entry)
   for i = 1, #entry[2], 2 do f[entry[2][i]] = entry[2][i + 1] end
   return f
 end
+-- An item leaves the queue for good: its bytes (field n) no longer count against maxBytes.
+local function drop(id, f)
+  redis.call('XACK', stream, 'g', id)
+  redis.call('XDEL', stream, id)
+  if f and f.n then redis.call('HINCRBY', meta, 'bytes', -tonumber(f.n)) end
+end
 -- Back to the head of the queue, or to the dead letters after its last attempt.
 local function park(id, attempt, maxAttempts, reason, letters)
   if attempt >= maxAttempts then
     local entry = redis.call('XRANGE', stream, id, id)[1]
-    redis.call('XACK', stream, 'g', id)
-    redis.call('XDEL', stream, id)
+    local f = entry and fieldsOf(entry)
+    drop(id, f)
     if entry then
-      local f = fieldsOf(entry)
       redis.call('XADD', KEYS[6], 'MAXLEN', '~', 10000, '*', 'q', ARGV[#ARGV], 'i', f.i,
         'd', f.d, 'n', attempt, 'r', reason)
       letters[#letters + 1] = {f.i, f.d, attempt}
@@ -47,12 +52,21 @@ idleExpire()
 return 1
 `;
 
-/** ARGV: id, data, replyTo, correlationId, expiry time ('' = never), maxLength, bell, now. */
+/**
+ * ARGV: id, data, replyTo, correlationId, expiry time ('' = never), maxLength, bell, now,
+ * maxBytes. An item counts its id, data, replyTo and correlationId plus 96 bytes.
+ */
 export const ENQUEUE = `${QUEUE_HELPERS}
 if redis.call('EXISTS', meta) == 0 then return 'NOT_FOUND' end
 if redis.call('ZSCORE', ids, ARGV[1]) then return 'OK' end
-if redis.call('XLEN', stream) >= tonumber(ARGV[6]) then return 'FULL' end
-redis.call('XADD', stream, '*', 'i', ARGV[1], 'd', ARGV[2], 'r', ARGV[3], 'c', ARGV[4], 'x', ARGV[5])
+local size = #ARGV[1] + #ARGV[2] + #ARGV[3] + #ARGV[4] + 96
+if redis.call('XLEN', stream) >= tonumber(ARGV[6])
+  or tonumber(redis.call('HGET', meta, 'bytes') or '0') + size > tonumber(ARGV[9]) then
+  return 'FULL'
+end
+redis.call('XADD', stream, '*', 'i', ARGV[1], 'd', ARGV[2], 'r', ARGV[3], 'c', ARGV[4], 'x', ARGV[5],
+  'n', size)
+redis.call('HINCRBY', meta, 'bytes', size)
 redis.call('ZADD', ids, ARGV[8], ARGV[1])
 redis.call('ZREMRANGEBYRANK', ids, 0, -10001)
 local ttl = redis.call('PTTL', meta)
@@ -104,8 +118,7 @@ local function take(name)
     if entry and entry[2] then
       local f = fieldsOf(entry)
       if f.x ~= '' and tonumber(f.x) < now then
-        redis.call('XACK', stream, 'g', entry[1])
-        redis.call('XDEL', stream, entry[1])
+        drop(entry[1], f)
       else
         local pending = redis.call('XPENDING', stream, 'g', entry[1], entry[1], 1)[1]
         return {entry[1], pending[4], f.i, f.d, f.r, f.c}
@@ -145,8 +158,8 @@ if held.err or not held[1] or held[1][2] ~= name or tonumber(held[1][4]) ~= atte
 end
 local letters = {}
 if mode == 'ack' then
-  redis.call('XACK', stream, 'g', id)
-  redis.call('XDEL', stream, id)
+  local entry = redis.call('XRANGE', stream, id, id)[1]
+  drop(id, entry and fieldsOf(entry))
 else
   park(id, attempt, tonumber(ARGV[5]), ARGV[6], letters)
   redis.call('PUBLISH', ARGV[7], '1')

@@ -13,8 +13,10 @@ import type { Keys } from './keys.js';
 import type { RedisLink } from './link.js';
 
 export interface RedisQueuesOptions {
-  /** Items a queue holds (ready + unacked) before `enqueue` fails with UNAVAILABLE. */
+  /** Items a queue holds (ready + unacked) before `enqueue` fails with UNAVAILABLE (10,000). */
   maxLength?: number;
+  /** Bytes (the items' JSON size plus 96 each) a queue holds before `enqueue` fails (16 MiB). */
+  maxBytes?: number;
   /** Unacked deliveries one consumer holds at most (prefetch). */
   prefetch?: number;
   /** An unacked delivery older than this goes back to the queue. */
@@ -50,6 +52,7 @@ export class RedisQueues implements QueueEngine {
   private readonly local = new Map<string, LocalQueue>();
   private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
   private readonly maxLength: number;
+  private readonly maxBytes: number;
   private readonly prefetch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxAttempts: number;
@@ -65,6 +68,7 @@ export class RedisQueues implements QueueEngine {
     options: RedisQueuesOptions = {},
   ) {
     this.maxLength = options.maxLength ?? 10_000;
+    this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
     this.prefetch = options.prefetch ?? 64;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -106,6 +110,7 @@ export class RedisQueues implements QueueEngine {
       this.maxLength,
       this.keys.bell(queue),
       this.now(),
+      this.maxBytes,
     ]);
     if (status === 'NOT_FOUND') throw new StatewireError('NOT_FOUND', `unknown queue ${queue}`);
     if (status === 'FULL') throw new StatewireError('UNAVAILABLE', `queue ${queue} is full`);

@@ -11,7 +11,13 @@ export interface EngineOptions {
   history?: { size?: number; maxBytes?: number; ttlMs?: number };
   dedupeWindow?: number;
   uidClaims?: { ttlMs?: number; max?: number };
-  queues?: { maxLength?: number; prefetch?: number; ackTimeoutMs?: number; maxAttempts?: number };
+  queues?: {
+    maxLength?: number;
+    maxBytes?: number;
+    prefetch?: number;
+    ackTimeoutMs?: number;
+    maxAttempts?: number;
+  };
   now?: () => number;
 }
 

@@ -67,6 +67,22 @@ export function queueContract(fixture: EngineFixture): void {
       expect((await a.inbox.until(1)).map((d) => d.id)).toEqual(['fresh']);
     });
 
+    it('bounds a queue in bytes; an acked item frees its bytes', async () => {
+      const { queues } = await fixture.make({ queues: { maxBytes: 3000 } });
+      await queues.declare('jobs');
+      const big = 'x'.repeat(1000);
+      await queues.enqueue('jobs', { id: 'm1', data: big });
+      await queues.enqueue('jobs', { id: 'm2', data: big });
+      expect(await codeOf(queues.enqueue('jobs', { id: 'm3', data: big }))).toBe('UNAVAILABLE');
+      await queues.enqueue('jobs', { id: 's', data: 1 });
+      const a = collector();
+      await queues.consume('jobs', 'a', a.deliver);
+      await a.inbox.until(3);
+      await queues.ack('jobs', a.deliveries[0].deliveryId, 'a');
+      await queues.enqueue('jobs', { id: 'm3', data: big });
+      expect((await queues.describe('jobs'))?.length).toBe(3);
+    });
+
     it('redelivers on nack and dead-letters after the last attempt', async () => {
       const letters = new Inbox<DeadLetter>();
       const { queues } = await fixture.make({ queues: { maxAttempts: 2 } });
