@@ -30,11 +30,18 @@ end
 -- Drops the oldest entries while the room holds more than size messages or maxBytes bytes.
 local function trimSize(m, h, size, maxBytes, bytes)
   local length = redis.call('XLEN', h)
-  while length > size or (bytes > maxBytes and length > 1) do
-    local oldest = redis.call('XRANGE', h, '-', '+', 'COUNT', 1)[1]
-    redis.call('XDEL', h, oldest[1])
-    bytes = redis.call('HINCRBY', m, 'b', -bytesOf(oldest))
-    length = length - 1
+  local function over() return length > size or (bytes > maxBytes and length > 1) end
+  while over() do
+    local freed, last = 0, nil
+    for _, entry in ipairs(redis.call('XRANGE', h, '-', '+', 'COUNT', 64)) do
+      if not over() then break end
+      freed = freed + bytesOf(entry)
+      bytes = bytes - bytesOf(entry)
+      length = length - 1
+      last = entry[1]
+    end
+    redis.call('XTRIM', h, 'MINID', (offsetOf(last) + 1) .. '-0')
+    redis.call('HINCRBY', m, 'b', -freed)
   end
 end
 local function epochOf(m, h, d, fresh, metaTtl)
@@ -59,12 +66,19 @@ local now, size, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, metaTtl, fresh = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local maxBytes = tonumber(ARGV[7])
 local out = {}
--- One PUBLISH per room per batch: its messages as lines (JSON bodies hold no raw newline).
-local lines, channels = {}, {}
+-- Per room of the batch, in order of first appearance: what is done once for all its messages
+-- (trims, expiries, one PUBLISH of its messages as lines: JSON bodies hold no raw newline).
+local rooms, order = {}, {}
 for i = 0, #KEYS / 3 - 1 do
   local m, h, d = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
   local id, body, channel = ARGV[8 + i * 3], ARGV[9 + i * 3], ARGV[10 + i * 3]
-  local epoch = epochOf(m, h, d, fresh, metaTtl)
+  local room = rooms[m]
+  if not room then
+    room = {h = h, d = d, channel = channel, epoch = epochOf(m, h, d, fresh, metaTtl), added = 0, lines = {}}
+    rooms[m] = room
+    order[#order + 1] = m
+  end
+  local epoch = room.epoch
   local seen = window > 0 and redis.call('ZSCORE', d, id)
   if seen then
     local entry = redis.call('XRANGE', h, seen .. '-0', seen .. '-0')[1]
@@ -80,24 +94,24 @@ for i = 0, #KEYS / 3 - 1 do
       redis.call('HSET', m, 'b', 0)
     end
     redis.call('XADD', h, off .. '-0', 'a', now, 'b', body)
-    trimSize(m, h, size, maxBytes, redis.call('HINCRBY', m, 'b', #body + OVERHEAD))
-    if ttl > 0 then trimAge(m, h, now - ttl) end
-    redis.call('PEXPIRE', h, metaTtl)
-    if window > 0 then
-      redis.call('ZADD', d, off, id)
-      redis.call('ZREMRANGEBYRANK', d, 0, -window - 1)
-      redis.call('PEXPIRE', d, metaTtl)
-    end
-    if not lines[channel] then
-      lines[channel] = {}
-      channels[#channels + 1] = channel
-    end
-    table.insert(lines[channel], 'm' .. off .. ':' .. epoch .. ':' .. now .. ':' .. body)
+    room.added = room.added + #body + OVERHEAD
+    if window > 0 then redis.call('ZADD', d, off, id) end
+    table.insert(room.lines, 'm' .. off .. ':' .. epoch .. ':' .. now .. ':' .. body)
     out[#out + 1] = {off, epoch, now, ''}
   end
 end
-for _, channel in ipairs(channels) do
-  redis.call('PUBLISH', channel, table.concat(lines[channel], '\\n'))
+for _, m in ipairs(order) do
+  local room = rooms[m]
+  if #room.lines > 0 then
+    trimSize(m, room.h, size, maxBytes, redis.call('HINCRBY', m, 'b', room.added))
+    if ttl > 0 then trimAge(m, room.h, now - ttl) end
+    redis.call('PEXPIRE', room.h, metaTtl)
+    if window > 0 then
+      redis.call('ZREMRANGEBYRANK', room.d, 0, -window - 1)
+      redis.call('PEXPIRE', room.d, metaTtl)
+    end
+    redis.call('PUBLISH', room.channel, table.concat(room.lines, '\\n'))
+  end
 end
 return out
 `;
