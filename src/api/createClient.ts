@@ -1,13 +1,13 @@
 import { nanoid } from 'nanoid';
 import { type Actor, createActor } from 'xstate';
-import { Credentials, createCredentialActors, type TokenSource } from '../actors/credentials.js';
-import { createNetworkLogic, defaultNetworkEventTarget } from '../actors/network.js';
-import { createSocketLogic } from '../actors/socket.js';
-import { webSocketTransport } from '../actors/webSocketTransport.js';
-import { Calls, type Phase } from '../client/calls.js';
+import { Credentials, type TokenSource } from '../actors/credentials.js';
+import { Calls } from '../client/calls.js';
 import { epochNow, monotonicNow, realClock } from '../client/clock.js';
+import { connectionLogic } from '../client/connectionLogic.js';
+import { type ConnectionFollower, phaseOf, routeServerMessage } from '../client/dataPath.js';
 import { Emitter } from '../client/emitter.js';
 import { Transient } from '../client/http/transient.js';
+import { emitLifecycle } from '../client/lifecycleEvents.js';
 import { actorOptions, connectionInput, DEFAULTS } from '../client/options.js';
 import { Outbox } from '../client/outbox.js';
 import {
@@ -34,11 +34,10 @@ import type {
   Subscription,
 } from '../client/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
-import { authMachine } from '../machines/auth.js';
 import {
   type ConnectionContext,
   type ConnectionStateName,
-  connectionMachine,
+  type connectionMachine,
   connectionStateName,
 } from '../machines/connection.js';
 import {
@@ -47,19 +46,12 @@ import {
   subscriptionsMachine,
 } from '../machines/subscription.js';
 import { requireDepthWithin } from '../protocol/depth.js';
-import type { HelloMsg, Json, ServerMessage } from '../protocol/frames.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { Json } from '../protocol/frames.js';
 import { createHandle } from './handle.js';
 
 type ConnectionActor = Actor<typeof connectionMachine>;
 type AuthActor = ClientActors['auth'];
 type SubscriptionActor = Actor<typeof subscriptionMachine>;
-
-function phaseOf(state: ConnectionStateName, context: ConnectionContext): Phase {
-  if (state === 'connected') return 'online';
-  if (state === 'idle' || state === 'closed') return 'stopped';
-  return context.signedInOnce ? 'reconnecting' : 'starting';
-}
 
 class StatewireClient implements Client {
   readonly #emitter = new Emitter<ClientEvents>();
@@ -69,12 +61,13 @@ class StatewireClient implements Client {
   readonly #transient: Transient;
   readonly #rooms: Rooms;
   readonly #queues: Queues;
+  /** Told of every phase change, in this order. */
+  readonly #followers: readonly ConnectionFollower[];
   readonly #connection: ConnectionActor;
   readonly #auth: AuthActor;
   readonly #registry: Actor<typeof subscriptionsMachine>;
   #state: ConnectionStateName = 'idle';
   #connectWaiters: Array<{ resolve(): void; reject(error: StatewireError): void }> = [];
-  #heartbeats = 0;
 
   constructor(options: ClientOptions) {
     if (typeof options?.url !== 'string' || options.url === '') {
@@ -133,39 +126,17 @@ class StatewireClient implements Client {
       },
     });
 
-    const credentialActors = createCredentialActors({
+    this.#followers = [this.#rooms, this.#queues];
+    const dataPath = { calls: this.#calls, rooms: this.#rooms, queues: this.#queues };
+
+    const logic = connectionLogic({
+      options,
       credentials: this.#credentials,
-      now: epochNow(options.clock),
-      onChallenge: options.onChallenge,
-      sendSignature: (signature) => this.#outbox.send({ type: 'auth', signature }),
-      sendToken: (token) =>
+      outbox: this.#outbox,
+      requestToken: (token) =>
         this.#calls.request({ type: 'token', token }, { retryOnExpired: false }),
-    });
-    const logic = connectionMachine.provide({
-      actors: {
-        socket: createSocketLogic({
-          transport: options.transport ?? webSocketTransport(),
-          url: options.url,
-          link: this.#outbox,
-          onMessage: (message) => this.#onMessage(message),
-          onInvalidFrame: (error) =>
-            this.#emitter.emit('error', {
-              code: 'BAD_REQUEST',
-              message: `invalid frame from server: ${(error as Error).message}`,
-              recoverable: true,
-            }),
-        }),
-        auth: authMachine.provide({ actors: credentialActors }),
-        network: createNetworkLogic(
-          options.networkEventTarget === undefined
-            ? defaultNetworkEventTarget()
-            : (options.networkEventTarget ?? undefined),
-        ),
-      },
-      actions: {
-        sendHello: ({ context }) => this.#outbox.send(this.#hello(context.uid)),
-        sendPing: () => this.#outbox.send({ type: 'ping', id: `hb${++this.#heartbeats}` }),
-      },
+      onMessage: (message) => routeServerMessage(message, dataPath),
+      onError: (error) => this.#emitter.emit('error', error),
     });
 
     this.#connection = createActor(logic, {
@@ -370,48 +341,10 @@ class StatewireClient implements Client {
     return createHandle({ client: this, queues: this.#queues });
   }
 
-  #hello(uid: string | undefined): HelloMsg {
-    const token = this.#credentials.token;
-    const hello: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION };
-    if (token !== undefined) hello.token = token;
-    else if (uid !== undefined) hello.uid = uid;
-    return hello;
-  }
-
   /** Opens the connection on first use (lazy). */
   #wake(): void {
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#connection.send({ type: 'CONNECT' });
-    }
-  }
-
-  #onMessage(message: ServerMessage) {
-    switch (message.type) {
-      case 'msg':
-        return this.#rooms.deliver(message);
-      case 'qmsg':
-        return this.#queues.deliver(message);
-      case 'res':
-        return this.#calls.onResponse(
-          message.id,
-          'data' in message ? message.data : undefined,
-          'error' in message ? message.error : undefined,
-        );
-      case 'error':
-        if (message.id !== undefined) {
-          this.#calls.onResponse(message.id, undefined, {
-            code: message.code,
-            message: message.message,
-          });
-        }
-        return;
-      case 'pong':
-        return this.#calls.onPong(message.id);
-      case 'join':
-      case 'leave':
-        return this.#rooms.presence(message);
-      default:
-        return;
     }
   }
 
@@ -427,47 +360,17 @@ class StatewireClient implements Client {
     if (phase === 'online') {
       this.#outbox.maxFrameBytes = context.maxPayload ?? this.#outbox.maxFrameBytes;
       this.#calls.setPhase('online');
-      this.#rooms.goOnline();
-      this.#queues.goOnline();
+      for (const follower of this.#followers) follower.goOnline();
       this.#calls.flush();
       this.#settleConnectWaiters(undefined);
     } else if (phase === 'stopped') {
       this.#stopped(context.failure);
     } else {
       this.#calls.setPhase(phase);
-      if (from === 'connected') {
-        this.#rooms.goOffline();
-        this.#queues.goOffline();
-      }
+      if (from === 'connected') for (const follower of this.#followers) follower.goOffline();
     }
 
-    this.#emitter.emit('state', { from, to });
-    switch (to) {
-      case 'connecting':
-        this.#emitter.emit('connecting', { attempt: context.attempt });
-        break;
-      case 'authenticating':
-        this.#emitter.emit('connected', {});
-        break;
-      case 'connected':
-        this.#emitter.emit('signedIn', { uid: context.uid ?? '', session: context.session ?? '' });
-        break;
-      case 'reconnecting':
-        if (from === 'connected' || from === 'authenticating')
-          this.#emitDisconnected(context, true);
-        break;
-      case 'closed':
-        this.#emitDisconnected(context, false);
-        break;
-    }
-  }
-
-  #emitDisconnected(context: ConnectionContext, willReconnect: boolean): void {
-    const close = context.close;
-    const reason = close?.reason || context.failure?.message || 'closed';
-    const event: ClientEvents['disconnected'] = { reason, willReconnect };
-    if (close?.code !== undefined) event.code = close.code;
-    this.#emitter.emit('disconnected', event);
+    emitLifecycle(this.#emitter, from, to, context);
   }
 
   /** Idle or closed: nothing may stay pending. */
@@ -477,8 +380,7 @@ class StatewireClient implements Client {
       : new StatewireError('DISCONNECTED', 'client disconnected');
     this.#calls.setPhase('stopped', error);
     const stopFailure = failure ? { code: failure.code, message: failure.message } : undefined;
-    this.#rooms.stop(stopFailure);
-    this.#queues.stop(stopFailure);
+    for (const follower of this.#followers) follower.stop(stopFailure);
     this.#settleConnectWaiters(error);
   }
 
