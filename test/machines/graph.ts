@@ -58,6 +58,8 @@ export function edgePaths<TEvent extends AnyEventObject>(
     events: TEvent[];
     input?: unknown;
     serialize(snapshot: any): string;
+    /** Also the (state, event) pairs that enable nothing, so a replay sees they change nothing. */
+    includeDisabled?: boolean;
   },
 ): Array<GraphPath<TEvent>> {
   const serializeState = (snapshot: any) => options.serialize(snapshot);
@@ -77,10 +79,19 @@ export function edgePaths<TEvent extends AnyEventObject>(
   for (const [key, { state, transitions }] of Object.entries(adjacency)) {
     const prefix = shortest.get(key);
     if (!prefix) continue;
+    const idle: Array<{ event: TEvent; expected: string }> = [];
+    const edges: Array<{ event: TEvent; expected: string }> = [];
     for (const { event, state: next } of Object.values(transitions)) {
-      if (machine.getTransitionData(state, event).length === 0) continue;
-      paths.push({ steps: [...prefix, { event, expected: serializeState(next) }] });
+      const step = { event, expected: serializeState(next) };
+      if (machine.getTransitionData(state, event).length > 0) edges.push(step);
+      else if (options.includeDisabled) idle.push(step);
     }
+    // Events that enable nothing leave the state as it is, so they share one path: they are
+    // replayed one after another ahead of the state's first enabled edge.
+    if (edges.length === 0 && idle.length > 0) paths.push({ steps: [...prefix, ...idle] });
+    edges.forEach((step, i) => {
+      paths.push({ steps: [...prefix, ...(i === 0 ? idle : []), step] });
+    });
   }
   return paths;
 }
@@ -108,4 +119,16 @@ export function isActive(snapshot: any, stateId: string): boolean {
     value = (value as Record<string, unknown>)[key];
   }
   return true;
+}
+
+/** How long the named delay of `logic` (a machine or its `.provide()` copy) is in `snapshot`. */
+export function delayOf(logic: AnyStateMachine, snapshot: any, delay: string): number {
+  const implementation = (logic.implementations.delays as Record<string, unknown>)[delay];
+  if (typeof implementation === 'number') return implementation;
+  if (typeof implementation === 'function') {
+    return implementation({ context: snapshot.context, event: { type: '' } }, undefined);
+  }
+  const ms = Number(delay);
+  if (Number.isFinite(ms)) return ms;
+  throw new Error(`no delay named ${delay}`);
 }
