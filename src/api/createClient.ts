@@ -2,13 +2,13 @@ import { nanoid } from 'nanoid';
 import { type Actor, createActor } from 'xstate';
 import { Credentials, type TokenSource } from '../actors/credentials.js';
 import { Calls } from '../client/calls.js';
-import { epochNow, monotonicNow, realClock } from '../client/clock.js';
+import { epochNow, monotonicNow, realTimers } from '../client/clock.js';
 import { connectionLogic } from '../client/connectionLogic.js';
 import { type ConnectionFollower, phaseOf, routeServerMessage } from '../client/dataPath.js';
 import { Emitter } from '../client/emitter.js';
 import { Transient } from '../client/http/transient.js';
 import { emitLifecycle } from '../client/lifecycleEvents.js';
-import { actorOptions, connectionInput, DEFAULTS } from '../client/options.js';
+import { actorOptions, CLIENT_DEFAULTS, connectionInput } from '../client/options.js';
 import { Outbox } from '../client/outbox.js';
 import {
   type QueueHandler,
@@ -79,10 +79,10 @@ class StatewireClient implements Client {
 
     this.#calls = new Calls({
       outbox: this.#outbox,
-      clock: options.clock ?? realClock,
+      clock: options.clock ?? realTimers,
       now,
-      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-      maxBuffered: options.maxBuffered ?? DEFAULTS.maxBuffered,
+      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+      maxBuffered: options.maxBuffered ?? CLIENT_DEFAULTS.maxBuffered,
       wake: () => this.#wake(),
       refreshToken: () => this.#auth.send({ type: 'EXPIRED' }),
       reportSendFailure: ({ code, message, recoverable }) =>
@@ -92,7 +92,7 @@ class StatewireClient implements Client {
     this.#transient = new Transient({
       options,
       credentials: this.#credentials,
-      clock: options.clock ?? realClock,
+      clock: options.clock ?? realTimers,
       now: epochNow(options.clock),
       uid: () => this.uid,
       state: () => this.#state,
@@ -102,8 +102,8 @@ class StatewireClient implements Client {
     this.#queues = new Queues({
       calls: this.#calls,
       outbox: this.#outbox,
-      clock: options.clock ?? realClock,
-      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+      clock: options.clock ?? realTimers,
+      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
       parent: this.#registry,
       wake: () => this.#wake(),
       emit: (name, payload) => this.#emitter.emit(name, payload),

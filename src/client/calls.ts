@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { RequestId, WireError } from '../protocol/frames.js';
-import type { Clock } from './clock.js';
+import type { Timers } from './clock.js';
 import type { Outbox } from './outbox.js';
 
 /**
@@ -36,14 +36,14 @@ interface Call {
   sentAt?: number;
 }
 
-export interface CallOptions {
+export interface CallSettings {
   timeoutMs?: number;
   retryOnExpired?: boolean;
 }
 
 export interface CallsDeps {
   outbox: Outbox;
-  clock: Clock;
+  clock: Timers;
   /** Monotonic ms, for ping round trips. */
   now(): number;
   timeoutMs: number;
@@ -82,11 +82,11 @@ export class Calls {
     return this.#phase;
   }
 
-  request(message: OutgoingMessage, options: CallOptions = {}): Promise<unknown> {
+  request(message: OutgoingMessage, options: CallSettings = {}): Promise<unknown> {
     return this.#call('request', message, options);
   }
 
-  publish(message: OutgoingMessage, options: CallOptions = {}): Promise<unknown> {
+  publish(message: OutgoingMessage, options: CallSettings = {}): Promise<unknown> {
     return this.#call('publish', message, options);
   }
 
@@ -124,7 +124,7 @@ export class Calls {
     });
   }
 
-  #call(kind: CallKind, message: OutgoingMessage, options: CallOptions): Promise<unknown> {
+  #call(kind: CallKind, message: OutgoingMessage, options: CallSettings): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const call: Call = {
         kind,

@@ -1,14 +1,14 @@
 /** XState's clock interface (what `SimulatedClock` implements). */
-export interface Clock {
+export interface Timers {
   setTimeout(fn: (...args: any[]) => void, timeout: number): any;
   clearTimeout(id: any): void;
 }
 
 /** XState's clock, optionally with `now()` (SimulatedClock has one) for expiry and ping times. */
-export type ClientClock = Clock & { now?(): number };
+export type ClientClock = Timers & { now?(): number };
 
 /** The real clock, for the few plain-code timers (request timeouts) when none is given. */
-export const realClock: Clock = {
+export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id),
 };

@@ -28,7 +28,7 @@ export class ConsumerRecord {
     /** Key in snapshots and `client.actors` until the server named the queue. */
     readonly placeholder: string,
     readonly actor: ConsumerActor,
-    readonly receive: (frame: QmsgMsg, link: number) => void,
+    readonly receive: (frame: QmsgMsg, generation: number) => void,
   ) {
     this.name = actor.getSnapshot().context.queue;
   }

@@ -11,9 +11,9 @@ export interface DeliveryPort {
   calls: Calls;
   emit<K extends 'deadLetter' | 'error'>(name: K, payload: ClientEvents[K]): void;
   /** Whether the delivery's socket and consumer are still the current ones. */
-  isCurrent(record: ConsumerRecord, link: number): boolean;
+  isCurrent(record: ConsumerRecord, generation: number): boolean;
   /** qack/qnack, on the socket the delivery came on only. */
-  settle(link: number, message: object): void;
+  settle(generation: number, message: object): void;
 }
 
 const MAX_NACK_REASON = 200;
@@ -31,7 +31,7 @@ function reasonOf(error: unknown): string {
 export function runDelivery(
   record: ConsumerRecord,
   frame: QmsgMsg,
-  link: number,
+  generation: number,
   port: DeliveryPort,
 ): void {
   const handler = record.handler as QueueHandler;
@@ -48,28 +48,28 @@ export function runDelivery(
   try {
     result = handler(delivery);
   } catch (error) {
-    failed(record, frame, link, error, port);
+    failed(record, frame, generation, error, port);
     return;
   }
   if (isThenable(result)) {
     result.then(
-      (value) => done(record, frame, link, value, port),
-      (error) => failed(record, frame, link, error, port),
+      (value) => done(record, frame, generation, value, port),
+      (error) => failed(record, frame, generation, error, port),
     );
   } else {
-    done(record, frame, link, result, port);
+    done(record, frame, generation, result, port);
   }
 }
 
 function done(
   record: ConsumerRecord,
   frame: QmsgMsg,
-  link: number,
+  generation: number,
   value: unknown,
   port: DeliveryPort,
 ): void {
   // The socket it came on is gone (or the consumer left): the server hands it to another one.
-  if (!port.isCurrent(record, link)) return;
+  if (!port.isCurrent(record, generation)) return;
   if (frame.replyTo !== undefined) {
     const reply: { type: 'qpub' } & Record<string, unknown> = {
       type: 'qpub',
@@ -87,17 +87,17 @@ function done(
       });
     });
   }
-  port.settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
+  port.settle(generation, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
 }
 
 function failed(
   record: ConsumerRecord,
   frame: QmsgMsg,
-  link: number,
+  generation: number,
   error: unknown,
   port: DeliveryPort,
 ): void {
-  if (!port.isCurrent(record, link)) return;
+  if (!port.isCurrent(record, generation)) return;
   const reason = reasonOf(error);
   if (frame.maxAttempts !== undefined && frame.attempt >= frame.maxAttempts) {
     port.emit('deadLetter', {
@@ -109,7 +109,7 @@ function failed(
       error,
     });
   }
-  port.settle(link, {
+  port.settle(generation, {
     type: 'qnack',
     queue: frame.queue,
     deliveryId: frame.deliveryId,

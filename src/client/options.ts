@@ -3,7 +3,7 @@ import type { Credentials } from '../actors/credentials.js';
 import type { ConnectionInput } from '../machines/connection.js';
 import type { ClientOptions } from './types.js';
 
-export const DEFAULTS = {
+export const CLIENT_DEFAULTS = {
   reconnect: { minDelayMs: 500, maxDelayMs: 20_000, maxAttempts: Number.POSITIVE_INFINITY },
   timeoutMs: 30_000,
   maxBuffered: 1000,
@@ -25,10 +25,10 @@ export function connectionInput(options: ClientOptions, credentials: Credentials
     uid: options.uid,
     auth: {
       mode: credentials.mode,
-      refreshLeadMs: options.refreshLeadMs ?? DEFAULTS.refreshLeadMs,
+      refreshLeadMs: options.refreshLeadMs ?? CLIENT_DEFAULTS.refreshLeadMs,
     },
     reconnect:
-      options.reconnect === false ? false : { ...DEFAULTS.reconnect, ...options.reconnect },
+      options.reconnect === false ? false : { ...CLIENT_DEFAULTS.reconnect, ...options.reconnect },
     heartbeat:
       heartbeat === undefined || heartbeat === false
         ? heartbeat
@@ -36,7 +36,7 @@ export function connectionInput(options: ClientOptions, credentials: Credentials
             intervalMs: heartbeat.intervalMs,
             timeoutMs: heartbeat.timeoutMs ?? heartbeat.intervalMs,
           },
-    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
     random: options.random,
   };

@@ -9,7 +9,7 @@ import {
 } from '../machines/queueConsumer.js';
 import type { Json, QmsgMsg } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
-import type { Clock } from './clock.js';
+import type { Timers } from './clock.js';
 import { type ConsumerActor, ConsumerRecord } from './consumerRecord.js';
 import { type DeliveryPort, runDelivery } from './delivery.js';
 import type { Outbox } from './outbox.js';
@@ -39,7 +39,7 @@ export interface QueuesDeps {
   calls: Calls;
   /** Acks and nacks go straight out on the socket they belong to. */
   outbox: Outbox;
-  clock: Clock;
+  clock: Timers;
   timeoutMs: number;
   /** Parent of the consumer actors (shared system: clock, inspection). */
   parent: AnyActorRef;
@@ -63,7 +63,7 @@ export class Queues {
   /** The rpc reply queue. */
   #reply: ConsumerRecord | undefined;
   /** Counts sockets: a delivery is settled only on the socket it came on. */
-  #link = 0;
+  #generation = 0;
   #seq = 0;
   #unregisterWaiters = new Set<() => void>();
 
@@ -71,8 +71,8 @@ export class Queues {
     this.#deliveries = {
       calls: deps.calls,
       emit: (name, payload) => deps.emit(name, payload),
-      isCurrent: (record, link) => link === this.#link && !record.finished,
-      settle: (link, message) => this.#settle(link, message),
+      isCurrent: (record, generation) => generation === this.#generation && !record.finished,
+      settle: (generation, message) => this.#settle(generation, message),
     };
     this.#logic = queueConsumerMachine.provide({
       actions: {
@@ -108,8 +108,8 @@ export class Queues {
     if (record) {
       record.handler = handler;
     } else {
-      const created = this.#create(queue, (frame, link) =>
-        runDelivery(created, frame, link, this.#deliveries),
+      const created = this.#create(queue, (frame, generation) =>
+        runDelivery(created, frame, generation, this.#deliveries),
       );
       created.handler = handler;
       record = created;
@@ -168,7 +168,7 @@ export class Queues {
   /** A `qmsg`: to the consumer's code, never through its actor. */
   deliver(frame: QmsgMsg): void {
     const record = this.#byName.get(frame.queue);
-    if (record && !record.finished) record.receive(frame, this.#link);
+    if (record && !record.finished) record.receive(frame, this.#generation);
   }
 
   goOnline(): void {
@@ -176,14 +176,14 @@ export class Queues {
   }
 
   goOffline(): void {
-    this.#link++;
+    this.#generation++;
     for (const record of [...this.#records]) this.#dispatch(record, { type: 'OFFLINE' });
     this.#settleUnregisterWaiters();
   }
 
   /** The client stopped: every consumer ends (failed when the client failed), rpcs reject. */
   stop(failure?: { code: ErrorCode; message: string }): void {
-    this.#link++;
+    this.#generation++;
     const event: QueueConsumerEvent = failure ? { type: 'FAIL', ...failure } : { type: 'CLOSE' };
     for (const record of [...this.#records]) this.#dispatch(record, event);
     this.#reply = undefined;
@@ -233,7 +233,7 @@ export class Queues {
   #replyQueue(): string | Promise<string> {
     let record = this.#reply;
     if (!record || record.finished) {
-      record = this.#create('', (frame, link) => this.#onReply(frame, link));
+      record = this.#create('', (frame, generation) => this.#onReply(frame, generation));
       this.#reply = record;
       this.deps.wake();
     }
@@ -242,10 +242,10 @@ export class Queues {
     return this.#registered(record);
   }
 
-  #onReply(frame: QmsgMsg, link: number): void {
+  #onReply(frame: QmsgMsg, generation: number): void {
     // Resolved first: a next rpc made right away joins the ack in the same outgoing frame.
     this.#rpc.onReply(frame.correlationId, frame.data);
-    this.#settle(link, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
+    this.#settle(generation, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
   }
 
   /** Action of the consumer machine: `qreg` with the current name ('' for a new temporary queue). */
@@ -340,7 +340,7 @@ export class Queues {
   }
 
   /** qack/qnack: only on the socket the delivery came on (the server forgot it otherwise). */
-  #settle(link: number, message: object): void {
-    if (link === this.#link) this.deps.outbox.send(message);
+  #settle(generation: number, message: object): void {
+    if (generation === this.#generation) this.deps.outbox.send(message);
   }
 }

@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json } from '../protocol/frames.js';
-import type { Clock } from './clock.js';
+import type { Timers } from './clock.js';
 
 export interface RpcOptions {
   /** How long to wait for the reply. Default: the client's `timeoutMs`. */
@@ -9,7 +9,7 @@ export interface RpcOptions {
 }
 
 export interface RpcDeps {
-  clock: Clock;
+  clock: Timers;
   timeoutMs: number;
   /**
    * The client's reply queue, registered on first use and kept across reconnects; its name at

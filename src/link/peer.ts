@@ -1,4 +1,4 @@
-import { type ClientClock, type Clock, monotonicNow, realClock } from '../client/clock.js';
+import { type ClientClock, monotonicNow, realTimers, type Timers } from '../client/clock.js';
 import { Emitter } from '../client/emitter.js';
 import { Outbox } from '../client/outbox.js';
 import { StatewireError } from '../errors/StatewireError.js';
@@ -41,7 +41,7 @@ export class LinkPeer {
   readonly events = new Emitter<LinkEvents>();
   readonly #handlers = new Emitter<Record<string, { event: string; content: Json }>>();
   readonly #pings = new Map<string, PendingPing>();
-  readonly #clock: Clock;
+  readonly #clock: Timers;
   readonly #now: () => number;
   #connected = false;
   #seq = 0;
@@ -50,7 +50,7 @@ export class LinkPeer {
     clock: ClientClock | undefined,
     private readonly timeoutMs: number,
   ) {
-    this.#clock = clock ?? realClock;
+    this.#clock = clock ?? realTimers;
     this.#now = monotonicNow(clock);
   }
 

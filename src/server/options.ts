@@ -181,7 +181,7 @@ export interface ResolvedOptions {
   now: () => number;
 }
 
-export const DEFAULTS = {
+export const SERVER_DEFAULTS = {
   host: '127.0.0.1',
   maxPayload: 1024 * 1024,
   maxDepth: DEFAULT_MAX_DEPTH,
@@ -233,23 +233,24 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     );
   }
   return {
-    host: options.host ?? DEFAULTS.host,
+    host: options.host ?? SERVER_DEFAULTS.host,
     port: options.port ?? 0,
     auth: options.auth,
     authorize: options.authorize,
     engine: options.engine ?? memoryEngine({ history: options.history }),
-    maxPayload: options.maxPayload ?? DEFAULTS.maxPayload,
-    maxDepth: positiveInteger(options.maxDepth, 'maxDepth') ?? DEFAULTS.maxDepth,
+    maxPayload: options.maxPayload ?? SERVER_DEFAULTS.maxPayload,
+    maxDepth: positiveInteger(options.maxDepth, 'maxDepth') ?? SERVER_DEFAULTS.maxDepth,
     maxSubscriptions:
-      positiveInteger(options.maxSubscriptions, 'maxSubscriptions') ?? DEFAULTS.maxSubscriptions,
-    heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
+      positiveInteger(options.maxSubscriptions, 'maxSubscriptions') ??
+      SERVER_DEFAULTS.maxSubscriptions,
+    heartbeatMs: options.heartbeatMs ?? SERVER_DEFAULTS.heartbeatMs,
     allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : null,
     rateLimit: resolveRateLimit(options.rateLimit),
-    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
-    tokenGraceMs: options.tokenGraceMs ?? DEFAULTS.tokenGraceMs,
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
-    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
-    tempQueueGraceMs: options.tempQueueGraceMs ?? DEFAULTS.tempQueueGraceMs,
+    maxBufferedBytes: options.maxBufferedBytes ?? SERVER_DEFAULTS.maxBufferedBytes,
+    tokenGraceMs: options.tokenGraceMs ?? SERVER_DEFAULTS.tokenGraceMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? SERVER_DEFAULTS.handshakeTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
+    tempQueueGraceMs: options.tempQueueGraceMs ?? SERVER_DEFAULTS.tempQueueGraceMs,
     onDeadLetter: options.onDeadLetter,
     onError: options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error)),
     inspect: options.inspect,

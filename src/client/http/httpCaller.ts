@@ -2,7 +2,7 @@ import type { Credentials } from '../../actors/credentials.js';
 import { exchange, type FetchFunction, type HttpOutcome } from '../../actors/httpFetch.js';
 import { StatewireError } from '../../errors/StatewireError.js';
 import { backoffDelay } from '../../machines/connection.js';
-import type { Clock } from '../clock.js';
+import type { Timers } from '../clock.js';
 
 /** One call to an endpoint under `/v1/` (docs/protocol.md §16). */
 export interface HttpCall {
@@ -18,7 +18,7 @@ export interface HttpCallerDeps {
   /** `http(s)://host:port`, without a trailing slash. */
   baseUrl: string;
   fetch: FetchFunction;
-  clock: Clock;
+  clock: Timers;
   /** Retries of a GET after a network error, a timeout or 502/503/504. */
   maxRetries: number;
   /** Jitter source in [0, 1). */

@@ -3,8 +3,8 @@ import type { FetchFunction } from '../../actors/httpFetch.js';
 import { StatewireError } from '../../errors/StatewireError.js';
 import type { ConnectionStateName } from '../../machines/connection.js';
 import type { HistMsg, Json, PresenceMsg, PubMsg, QpubMsg, ReqMsg } from '../../protocol/frames.js';
-import type { Clock } from '../clock.js';
-import { DEFAULTS } from '../options.js';
+import type { Timers } from '../clock.js';
+import { CLIENT_DEFAULTS } from '../options.js';
 import type { QueueMessageOptions, RpcOptions } from '../queues.js';
 import { type HttpCall, HttpCaller } from './httpCaller.js';
 
@@ -42,7 +42,7 @@ export interface TransientOptions {
 export interface TransientDeps {
   options: TransientOptions;
   credentials: Credentials;
-  clock: Clock;
+  clock: Timers;
   /** Epoch ms on the client's clock. */
   now(): number;
   uid(): string | undefined;
@@ -157,7 +157,7 @@ export class Transient {
     if (!this.#caller) {
       throw new StatewireError('UNAVAILABLE', 'no HTTP endpoint (set `httpUrl`)');
     }
-    const timeoutMs = options.timeoutMs ?? this.deps.options.timeoutMs ?? DEFAULTS.timeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.deps.options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
     const { unwrap, ...call } = httpCallOf(message, timeoutMs);
     const answer = await this.#caller.call(call);
     return unwrap ? (answer as { data?: unknown } | undefined)?.data : answer;
