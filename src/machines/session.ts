@@ -1,7 +1,7 @@
 import { assign, emit, setup } from 'xstate';
 
 /**
- * Server-side lifecycle of one connection: handshake → authenticating → open → closing →
+ * Server-side lifecycle of one connection: signingIn (handshake → authenticating) → open → closing →
  * closed. Only lifecycle events travel through it; frames do not. The server counts incoming
  * frames in the shared `activity` counter, and the heartbeat delay reads it when it fires.
  * Socket work is asked for by emitted events (`ping`, `tokenExpired`, `close`, `terminate`).
@@ -134,32 +134,38 @@ export const sessionMachine = setup({
     closeCode: 1000,
     closeReason: '',
   }),
-  initial: 'handshake',
+  initial: 'signingIn',
   on: {
     SOCKET_CLOSED: '.closed',
   },
   states: {
-    handshake: {
-      after: { handshakeTimeout: { target: 'closing', actions: 'rememberHandshakeTimeout' } },
-      on: {
-        HELLO: [
-          { guard: 'isChallenge', target: 'authenticating.awaitingSignature' },
-          { target: 'authenticating.verifying' },
-        ],
-        CLOSE: closeOnRequest,
+    // One deadline from the upgrade to `welcome`, whatever step of the sign-in it finds.
+    signingIn: {
+      initial: 'handshake',
+      after: {
+        handshakeTimeout: { target: '#session.closing', actions: 'rememberHandshakeTimeout' },
       },
-    },
-    authenticating: {
-      initial: 'verifying',
-      after: { handshakeTimeout: { target: 'closing', actions: 'rememberHandshakeTimeout' } },
-      on: {
-        AUTH_OK: { target: 'open', actions: 'signIn' },
-        AUTH_FAILED: { target: 'closing', actions: 'rememberAuthFailure' },
-        CLOSE: closeOnRequest,
-      },
+      on: { CLOSE: closeOnRequest },
       states: {
-        awaitingSignature: { on: { SIGNATURE: 'verifying' } },
-        verifying: {},
+        handshake: {
+          on: {
+            HELLO: [
+              { guard: 'isChallenge', target: 'authenticating.awaitingSignature' },
+              { target: 'authenticating.verifying' },
+            ],
+          },
+        },
+        authenticating: {
+          initial: 'verifying',
+          on: {
+            AUTH_OK: { target: '#session.open', actions: 'signIn' },
+            AUTH_FAILED: { target: '#session.closing', actions: 'rememberAuthFailure' },
+          },
+          states: {
+            awaitingSignature: { on: { SIGNATURE: 'verifying' } },
+            verifying: {},
+          },
+        },
       },
     },
     open: {

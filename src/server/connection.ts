@@ -107,11 +107,11 @@ export class Connection implements SessionPort, Flushable {
   }
 
   get awaitsHello(): boolean {
-    return this.actor.getSnapshot().matches('handshake');
+    return this.actor.getSnapshot().matches({ signingIn: 'handshake' });
   }
 
   get awaitsSignature(): boolean {
-    return this.actor.getSnapshot().matches({ authenticating: 'awaitingSignature' });
+    return this.actor.getSnapshot().matches({ signingIn: { authenticating: 'awaitingSignature' } });
   }
 
   bindUid(uid: string): void {

@@ -30,16 +30,20 @@ describe('session machine', () => {
   it('walks handshake → authenticating → open for token and challenge modes', () => {
     const token = startSession();
     token.actor.send({ type: 'HELLO', mode: 'token' });
-    expect(token.actor.getSnapshot().value).toEqual({ authenticating: 'verifying' });
+    expect(token.actor.getSnapshot().value).toEqual({ signingIn: { authenticating: 'verifying' } });
     token.actor.send({ type: 'AUTH_OK', uid: 'u1' });
     expect(token.actor.getSnapshot().hasTag('open')).toBe(true);
     expect(token.actor.getSnapshot().context.uid).toBe('u1');
 
     const challenge = startSession();
     challenge.actor.send({ type: 'HELLO', mode: 'challenge' });
-    expect(challenge.actor.getSnapshot().value).toEqual({ authenticating: 'awaitingSignature' });
+    expect(challenge.actor.getSnapshot().value).toEqual({
+      signingIn: { authenticating: 'awaitingSignature' },
+    });
     challenge.actor.send({ type: 'SIGNATURE' });
-    expect(challenge.actor.getSnapshot().value).toEqual({ authenticating: 'verifying' });
+    expect(challenge.actor.getSnapshot().value).toEqual({
+      signingIn: { authenticating: 'verifying' },
+    });
     challenge.actor.send({ type: 'AUTH_FAILED', code: 'UNAUTHORIZED' });
     expect(challenge.actor.getSnapshot().value).toBe('closing');
     expect(challenge.emitted.at(-1)).toEqual({ type: 'close', code: 1008, reason: 'UNAUTHORIZED' });
@@ -48,7 +52,7 @@ describe('session machine', () => {
   it('closes a handshake that never completes', () => {
     const s = startSession();
     s.clock.increment(4999);
-    expect(s.actor.getSnapshot().value).toBe('handshake');
+    expect(s.actor.getSnapshot().value).toEqual({ signingIn: 'handshake' });
     s.clock.increment(1);
     expect(s.emitted).toEqual([{ type: 'close', code: 1008, reason: 'HANDSHAKE_TIMEOUT' }]);
   });
