@@ -30,6 +30,16 @@ export class Keys {
     return [`${base}:meta`, `${base}:s`, `${base}:ids`, `${base}:rq`, `${base}:cons`];
   }
 
+  /** Prefix of a queue's keys before its `{name}` tag (DECLARE builds other queues' keys). */
+  get queueBase(): string {
+    return `${this.prefix}:q:`;
+  }
+
+  /** Named queues, oldest declared first (what `queues.maxQueues` counts). */
+  get namedQueues(): string {
+    return `${this.prefix}:queues`;
+  }
+
   bell(queue: string): string {
     return `${this.prefix}:q:{${queue}}:bell`;
   }

@@ -43,9 +43,29 @@ local function park(id, attempt, maxAttempts, reason, letters)
 end
 `;
 
-/** ARGV: owner ('' = named queue), idleTtlMs (0 = none). Returns 1 when created. */
+/**
+ * KEYS + named queue index. ARGV: owner ('' = named queue), idleTtlMs (0 = none), maxQueues,
+ * key prefix of queues, queue. Returns 1 when created, 0 when it existed, 'FULL' when there
+ * are maxQueues named queues and none of the oldest 64 is idle (empty, no consumer).
+ */
 export const DECLARE = `${QUEUE_HELPERS}
 if redis.call('EXISTS', meta) == 1 then return 0 end
+local index = KEYS[6]
+if ARGV[1] == '' then
+  local max = tonumber(ARGV[3])
+  if redis.call('ZCARD', index) >= max then
+    for _, name in ipairs(redis.call('ZRANGE', index, 0, 63)) do
+      local base = ARGV[4] .. '{' .. name .. '}'
+      local gone = redis.call('EXISTS', base .. ':meta') == 0
+      if gone or (redis.call('HLEN', base .. ':cons') == 0 and redis.call('XLEN', base .. ':s') == 0) then
+        redis.call('DEL', base .. ':meta', base .. ':s', base .. ':ids', base .. ':rq', base .. ':cons')
+        redis.call('ZREM', index, name)
+      end
+    end
+    if redis.call('ZCARD', index) >= max then return 'FULL' end
+  end
+  redis.call('ZADD', index, redis.call('INCR', index .. ':seq'), ARGV[5])
+end
 redis.call('HSET', meta, 'owner', ARGV[1], 'idle', ARGV[2], 'head', 0)
 redis.pcall('XGROUP', 'CREATE', stream, 'g', '0', 'MKSTREAM')
 idleExpire()

@@ -17,6 +17,11 @@ export interface RedisQueuesOptions {
   maxLength?: number;
   /** Bytes (the items' JSON size plus 96 each) a queue holds before `enqueue` fails (16 MiB). */
   maxBytes?: number;
+  /**
+   * Named queues kept at most (default 10,000): declaring one more first forgets idle ones
+   * (empty, no consumer) among the oldest, else fails with UNAVAILABLE.
+   */
+  maxQueues?: number;
   /** Unacked deliveries one consumer holds at most (prefetch). */
   prefetch?: number;
   /** An unacked delivery older than this goes back to the queue. */
@@ -53,6 +58,7 @@ export class RedisQueues implements QueueEngine {
   private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
   private readonly maxLength: number;
   private readonly maxBytes: number;
+  private readonly maxQueues: number;
   private readonly prefetch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxAttempts: number;
@@ -69,6 +75,7 @@ export class RedisQueues implements QueueEngine {
   ) {
     this.maxLength = options.maxLength ?? 10_000;
     this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.maxQueues = options.maxQueues ?? 10_000;
     this.prefetch = options.prefetch ?? 64;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -76,10 +83,14 @@ export class RedisQueues implements QueueEngine {
   }
 
   async declare(queue: string, options: QueueOptions = {}): Promise<void> {
-    await this.link.script('swDeclare', this.keys.queue(queue), [
-      options.owner ?? '',
-      options.idleTtlMs ?? 0,
-    ]);
+    const status = await this.link.script<number | string>(
+      'swDeclare',
+      [...this.keys.queue(queue), this.keys.namedQueues],
+      [options.owner ?? '', options.idleTtlMs ?? 0, this.maxQueues, this.keys.queueBase, queue],
+    );
+    if (status === 'FULL') {
+      throw new StatewireError('UNAVAILABLE', `too many queues (${this.maxQueues})`);
+    }
   }
 
   async describe(queue: string) {
@@ -97,7 +108,13 @@ export class RedisQueues implements QueueEngine {
   }
 
   async remove(queue: string): Promise<void> {
-    await this.link.call((redis) => redis.del(...this.keys.queue(queue)));
+    await this.link.call((redis) =>
+      redis
+        .multi()
+        .del(...this.keys.queue(queue))
+        .zrem(this.keys.namedQueues, queue)
+        .exec(),
+    );
   }
 
   async enqueue(queue: string, item: QueueItemInput): Promise<void> {

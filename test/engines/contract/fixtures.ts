@@ -14,6 +14,7 @@ export interface EngineOptions {
   queues?: {
     maxLength?: number;
     maxBytes?: number;
+    maxQueues?: number;
     prefetch?: number;
     ackTimeoutMs?: number;
     maxAttempts?: number;

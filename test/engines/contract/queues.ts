@@ -83,6 +83,19 @@ export function queueContract(fixture: EngineFixture): void {
       expect((await queues.describe('jobs'))?.length).toBe(3);
     });
 
+    it('keeps at most maxQueues named queues, forgetting idle ones first', async () => {
+      const { queues } = await fixture.make({ queues: { maxQueues: 2 } });
+      await queues.declare('idle1');
+      await queues.declare('idle2');
+      await queues.declare('busy');
+      expect(await queues.describe('busy')).toBeDefined();
+      await queues.enqueue('busy', { id: 'm', data: 1 });
+      await queues.declare('held');
+      await queues.consume('held', 'a', () => {});
+      expect(await codeOf(queues.declare('third'))).toBe('UNAVAILABLE');
+      expect(await queues.describe('idle1')).toBeUndefined();
+    });
+
     it('redelivers on nack and dead-letters after the last attempt', async () => {
       const letters = new Inbox<DeadLetter>();
       const { queues } = await fixture.make({ queues: { maxAttempts: 2 } });
