@@ -33,6 +33,7 @@ import type {
   PublishAck,
   Subscription,
 } from '../client/types.js';
+import { Waiters } from '../client/waiters.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import {
   type ConnectionContext,
@@ -67,7 +68,7 @@ class StatewireClient implements Client {
   readonly #auth: AuthActor;
   readonly #registry: Actor<typeof subscriptionsMachine>;
   #state: ConnectionStateName = 'idle';
-  #connectWaiters: Array<{ resolve(): void; reject(error: StatewireError): void }> = [];
+  readonly #connectWaiters = new Waiters();
 
   constructor(options: ClientOptions) {
     if (typeof options?.url !== 'string' || options.url === '') {
@@ -189,12 +190,11 @@ class StatewireClient implements Client {
 
   connect(): Promise<void> {
     if (this.#state === 'connected') return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#connectWaiters.push({ resolve, reject });
-      if (this.#state === 'idle' || this.#state === 'closed' || this.#state === 'reconnecting') {
-        this.#connection.send({ type: 'CONNECT' });
-      }
-    });
+    const signedIn = this.#connectWaiters.wait();
+    if (this.#state === 'idle' || this.#state === 'closed' || this.#state === 'reconnecting') {
+      this.#connection.send({ type: 'CONNECT' });
+    }
+    return signedIn;
   }
 
   async disconnect(): Promise<void> {
@@ -362,7 +362,7 @@ class StatewireClient implements Client {
       this.#calls.setPhase('online');
       for (const follower of this.#followers) follower.goOnline();
       this.#calls.flush();
-      this.#settleConnectWaiters(undefined);
+      this.#connectWaiters.resolve();
     } else if (phase === 'stopped') {
       this.#stopped(context.failure);
     } else {
@@ -381,16 +381,7 @@ class StatewireClient implements Client {
     this.#calls.setPhase('stopped', error);
     const stopFailure = failure ? { code: failure.code, message: failure.message } : undefined;
     for (const follower of this.#followers) follower.stop(stopFailure);
-    this.#settleConnectWaiters(error);
-  }
-
-  #settleConnectWaiters(error: StatewireError | undefined): void {
-    const waiters = this.#connectWaiters;
-    this.#connectWaiters = [];
-    for (const waiter of waiters) {
-      if (error) waiter.reject(error);
-      else waiter.resolve();
-    }
+    this.#connectWaiters.reject(error);
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Actor } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
-import type { StatewireError } from '../errors/StatewireError.js';
 import type { QueueConsumerState, queueConsumerMachine } from '../machines/queueConsumer.js';
 import type { QmsgMsg } from '../protocol/frames.js';
 import type { QueueHandler } from './queueTypes.js';
+import { Waiters } from './waiters.js';
 
 export type ConsumerActor = Actor<typeof queueConsumerMachine>;
 
@@ -18,7 +18,8 @@ export class ConsumerRecord {
   request = 0;
   /** Set when `qunreg` went out: settles with its answer or the loss of the socket. */
   unregistered?: Promise<void>;
-  waiters: Array<{ resolve(name: string): void; reject(error: StatewireError): void }> = [];
+  /** `registerQueue` calls waiting for the consumer to be active (resolved with its name). */
+  readonly waiters = new Waiters<string>();
   /** The user's handler (the rpc reply queue has none: its `receive` resolves rpcs). */
   handler?: QueueHandler;
   /** Who registered it last (a client handle; undefined: the client): its `close()` ends it. */

@@ -226,7 +226,7 @@ export class Queues {
   #registered(record: ConsumerRecord): Promise<string> {
     if (record.state === 'active') return Promise.resolve(record.name);
     if (record.finished) return Promise.reject(this.#errorOf(record));
-    return new Promise((resolve, reject) => record.waiters.push({ resolve, reject }));
+    return record.waiters.wait();
   }
 
   /** The rpc reply queue's name; registers it on first use (or after the client stopped). */
@@ -315,12 +315,9 @@ export class Queues {
   }
 
   #settleWaiters(record: ConsumerRecord): void {
-    const waiters = record.waiters;
-    record.waiters = [];
-    for (const waiter of waiters) {
-      if (record.state === 'active') waiter.resolve(record.name);
-      else waiter.reject(this.#errorOf(record));
-    }
+    if (record.waiters.size === 0) return;
+    if (record.state === 'active') record.waiters.resolve(record.name);
+    else record.waiters.reject(this.#errorOf(record));
   }
 
   #errorOf(record: ConsumerRecord): StatewireError {

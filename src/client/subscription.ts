@@ -2,6 +2,7 @@ import { StatewireError } from '../errors/StatewireError.js';
 import type { SubscriptionState } from '../machines/subscription.js';
 import { reportHandlerError } from './emitter.js';
 import type { Subscription, SubscriptionEvents } from './types.js';
+import { Waiters } from './waiters.js';
 
 /** What a handle needs from the shared room record. */
 export interface RoomRecordView {
@@ -23,7 +24,8 @@ export class RoomSubscription implements Subscription {
   #record: RoomRecordView;
   #closed = false;
   #handlers: Handlers | undefined;
-  #waiters: Array<{ resolve(): void; reject(error: StatewireError): void }> | undefined;
+  /** Made on the first `ready()` that has to wait: most handles never need one. */
+  #waiters: Waiters | undefined;
 
   constructor(room: string, record: RoomRecordView) {
     this.room = room;
@@ -40,10 +42,8 @@ export class RoomSubscription implements Subscription {
     if (settled !== undefined) {
       return settled === true ? Promise.resolve() : Promise.reject(settled);
     }
-    return new Promise((resolve, reject) => {
-      this.#waiters ??= [];
-      this.#waiters.push({ resolve, reject });
-    });
+    this.#waiters ??= new Waiters();
+    return this.#waiters.wait();
   }
 
   on<K extends keyof SubscriptionEvents>(
@@ -124,11 +124,7 @@ export class RoomSubscription implements Subscription {
     if (!this.#waiters) return;
     const settled = this.#settled();
     if (settled === undefined) return;
-    const waiters = this.#waiters;
-    this.#waiters = undefined;
-    for (const waiter of waiters) {
-      if (settled === true) waiter.resolve();
-      else waiter.reject(settled);
-    }
+    if (settled === true) this.#waiters.resolve();
+    else this.#waiters.reject(settled);
   }
 }
