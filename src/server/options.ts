@@ -237,7 +237,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     port: options.port ?? 0,
     auth: options.auth,
     authorize: options.authorize,
-    engine: options.engine ?? memoryEngine({ history: options.history }),
+    engine:
+      options.engine ??
+      memoryEngine({ history: options.history, clock: options.clock, now: options.now }),
     maxPayload: options.maxPayload ?? SERVER_DEFAULTS.maxPayload,
     maxDepth: positiveInteger(options.maxDepth, 'maxDepth') ?? SERVER_DEFAULTS.maxDepth,
     maxSubscriptions:

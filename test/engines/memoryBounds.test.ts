@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
 import type { PublishInput } from '../../src/engines/Engine.js';
 import { memoryEngine } from '../../src/engines/memory/index.js';
 import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js';
@@ -131,5 +132,23 @@ describe('memory engine: everything a client can make it hold is bounded', () =>
     ]);
     expect(good.map((d) => d.id)).toEqual(['b']);
     expect(await queues.describe('jobs')).toMatchObject({ length: 1 });
+  });
+
+  it('sweeps on the clock it is given: a SimulatedClock drives ack timeouts', async () => {
+    const clock = new SimulatedClock();
+    const engine = memoryEngine({ clock, now: () => clock.now(), queues: { ackTimeoutMs: 1000 } });
+    await engine.start();
+    const { queues } = engine;
+    await queues.declare('jobs');
+    const attempts: number[] = [];
+    await queues.consume('jobs', 'c', (d) => attempts.push(d.attempt));
+    await queues.enqueue('jobs', { id: 'a', data: 1 });
+    clock.increment(999);
+    expect(attempts).toEqual([1]);
+    clock.increment(251);
+    expect(attempts).toEqual([1, 2]);
+    await engine.close();
+    clock.increment(5000);
+    expect(attempts).toEqual([1, 2]);
   });
 });

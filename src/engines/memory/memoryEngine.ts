@@ -47,6 +47,11 @@ export interface MemoryEngineOptions {
   queues?: Omit<MemoryQueuesOptions, 'now'>;
   /** Time source for message timestamps, history ttl and queue timeouts (default Date.now). */
   now?: () => number;
+  /**
+   * Timers of the engine's sweep (ack timeouts, idle temporary queues, expired uid claims);
+   * default: real timers. A test passes xstate's `SimulatedClock` with a matching `now`.
+   */
+  clock?: SweepClock;
 }
 
 export interface MemoryEngine extends Engine {
@@ -83,6 +88,18 @@ function messageBytes(input: PublishInput): number {
   );
 }
 
+/** The timers the sweep runs on (xstate's `SimulatedClock` is one). */
+export interface SweepClock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** Real timers that do not keep the process alive. */
+const realSweepClock: SweepClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
 /** What the dedupe window keeps of a message: its content would pin memory past the budgets. */
 type Receipt = Omit<StoredMessage, 'content'>;
 
@@ -117,8 +134,21 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   );
   const recentIds = new IdWindow<Receipt>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
-  /** Returns deliveries whose ack timed out and drops expired uid claims, while started. */
-  let ackSweep: ReturnType<typeof setInterval> | null = null;
+  const clock = options.clock ?? realSweepClock;
+  /** The pending sweep timer, while started. */
+  let ackSweep: unknown = null;
+
+  /** Returns deliveries whose ack timed out, drops idle temporary queues and expired claims. */
+  function sweep(): void {
+    try {
+      queues.expireUnacked();
+      queues.expireIdle();
+      uidClaims.expire();
+    } catch (error) {
+      console.error('[statewire] memory engine sweep:', error);
+    }
+    ackSweep = clock.setTimeout(sweep, queues.sweepIntervalMs);
+  }
 
   // A listener that throws must not keep the message from the others.
   function fanOut(room: string, deliver: (listener: RoomListener) => void): void {
@@ -140,21 +170,12 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     queues,
 
     async start() {
-      if (ackSweep) return;
-      ackSweep = setInterval(() => {
-        try {
-          queues.expireUnacked();
-          queues.expireIdle();
-          uidClaims.expire();
-        } catch (error) {
-          console.error('[statewire] memory engine ack sweep:', error);
-        }
-      }, queues.sweepIntervalMs);
-      ackSweep.unref();
+      if (ackSweep !== null) return;
+      ackSweep = clock.setTimeout(sweep, queues.sweepIntervalMs);
     },
 
     async close() {
-      if (ackSweep) clearInterval(ackSweep);
+      if (ackSweep !== null) clock.clearTimeout(ackSweep);
       ackSweep = null;
     },
 
