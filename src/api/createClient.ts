@@ -10,13 +10,13 @@ import { Transient } from '../client/http/transient.js';
 import { emitLifecycle } from '../client/lifecycleEvents.js';
 import { actorOptions, CLIENT_DEFAULTS, connectionInput } from '../client/options.js';
 import { Outbox } from '../client/outbox.js';
-import {
-  type QueueHandler,
-  type QueueMessageAck,
-  type QueueMessageOptions,
-  Queues,
-  type RpcOptions,
-} from '../client/queues.js';
+import { Queues } from '../client/queues.js';
+import type {
+  QueueHandler,
+  QueueMessageAck,
+  QueueMessageOptions,
+  RpcOptions,
+} from '../client/queueTypes.js';
 import { Rooms } from '../client/rooms.js';
 import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from '../client/snapshot.js';
 import type {

@@ -23,16 +23,6 @@ import { RpcCalls } from './rpc.js';
 import { type ActorSnapshotJson, actorJson } from './snapshot.js';
 import type { ClientEvents } from './types.js';
 
-export type {
-  DeadLetterEvent,
-  QueueDelivery,
-  QueueHandler,
-  QueueMessageAck,
-  QueueMessageOptions,
-  QueueRenamedEvent,
-  RpcOptions,
-} from './queueTypes.js';
-
 type QueueEventName = 'deadLetter' | 'queueRenamed' | 'error';
 
 export interface QueuesDeps {

@@ -34,6 +34,25 @@ export interface DeadLetter {
   reason: string;
 }
 
+/** The bounds of a queue engine's queues (memory and Redis alike). */
+export interface QueueLimits {
+  /** Items a queue holds (ready + unacked) before `enqueue` fails with UNAVAILABLE (default 10,000). */
+  maxLength?: number;
+  /** Bytes (the items' JSON size plus ~96 each) a queue holds before `enqueue` fails (16 MiB). */
+  maxBytes?: number;
+  /**
+   * Named queues kept at most (default 10,000): declaring one more first forgets idle ones
+   * (empty, no consumer), else fails with UNAVAILABLE.
+   */
+  maxQueues?: number;
+  /** Unacked deliveries one consumer holds at most (prefetch, default 64). */
+  prefetch?: number;
+  /** An unacked delivery older than this goes back to the queue (default 30 s). */
+  ackTimeoutMs?: number;
+  /** Deliveries of one item before it is dead-lettered (default 5). */
+  maxAttempts?: number;
+}
+
 export interface QueueOptions {
   /** For a temporary queue: the uid that alone may consume it. */
   owner?: string;

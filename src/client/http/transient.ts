@@ -5,7 +5,7 @@ import type { ConnectionStateName } from '../../machines/connection.js';
 import type { HistMsg, Json, PresenceMsg, PubMsg, QpubMsg, ReqMsg } from '../../protocol/frames.js';
 import type { Timers } from '../clock.js';
 import { CLIENT_DEFAULTS } from '../options.js';
-import type { QueueMessageOptions, RpcOptions } from '../queues.js';
+import type { QueueMessageOptions, RpcOptions } from '../queueTypes.js';
 import { type HttpCall, HttpCaller } from './httpCaller.js';
 
 type Unsent<T> = Omit<T, 'id'>;

@@ -6,25 +6,11 @@ import type {
   QueueDelivery,
   QueueEngine,
   QueueItemInput,
+  QueueLimits,
   QueueOptions,
 } from '../QueueEngine.js';
 
-export interface MemoryQueuesOptions {
-  /** Items a queue holds before `enqueue` fails with UNAVAILABLE (default 10,000). */
-  maxLength?: number;
-  /** Bytes (the items' JSON size) a queue holds before `enqueue` fails (default 16 MiB). */
-  maxBytes?: number;
-  /**
-   * Queues kept at most (default 10,000): declaring one more first forgets named queues that
-   * hold nothing and have no consumer, else fails with UNAVAILABLE.
-   */
-  maxQueues?: number;
-  /** Unacked deliveries one consumer holds at most (prefetch). */
-  prefetch?: number;
-  /** An unacked delivery older than this goes back to the queue. */
-  ackTimeoutMs?: number;
-  /** Deliveries of one item before it is dead-lettered. */
-  maxAttempts?: number;
+export interface MemoryQueuesOptions extends QueueLimits {
   /** Recent message ids each queue remembers to accept a resend once (default 10,000). */
   dedupeWindow?: number;
   now?: () => number;

@@ -6,29 +6,14 @@ import type {
   QueueDelivery,
   QueueEngine,
   QueueItemInput,
+  QueueLimits,
   QueueOptions,
 } from '../QueueEngine.js';
 import type { Channels } from './channels.js';
 import type { Keys } from './keys.js';
 import type { RedisLink } from './link.js';
 
-export interface RedisQueuesOptions {
-  /** Items a queue holds (ready + unacked) before `enqueue` fails with UNAVAILABLE (10,000). */
-  maxLength?: number;
-  /** Bytes (the items' JSON size plus 96 each) a queue holds before `enqueue` fails (16 MiB). */
-  maxBytes?: number;
-  /**
-   * Named queues kept at most (default 10,000): declaring one more first forgets idle ones
-   * (empty, no consumer) among the oldest, else fails with UNAVAILABLE.
-   */
-  maxQueues?: number;
-  /** Unacked deliveries one consumer holds at most (prefetch). */
-  prefetch?: number;
-  /** An unacked delivery older than this goes back to the queue. */
-  ackTimeoutMs?: number;
-  /** Deliveries of one item before it is dead-lettered. */
-  maxAttempts?: number;
-}
+export type RedisQueuesOptions = QueueLimits;
 
 interface LocalConsumer {
   readonly name: string;
