@@ -87,11 +87,21 @@ export interface ClientOptions {
   token?: TokenSource;
   /** Signs the server's challenge (challenge/response auth, with `uid`). */
   onChallenge?: ChallengeSigner;
-  /** Default {minDelayMs: 500, maxDelayMs: 20000, maxAttempts: Infinity}; false: never. */
+  /**
+   * Backoff with full jitter, reset after a success; `false`: never reconnect.
+   * @default { minDelayMs: 500, maxDelayMs: 20000, maxAttempts: Infinity }
+   */
   reconnect?: Partial<ReconnectPolicy> | false;
-  /** Default true: the socket opens on the first subscribe/connect/call. */
+  /**
+   * The socket opens on the first subscribe / registerQueue / connect; calls before that go
+   * over HTTP.
+   * @default true
+   */
   lazy?: boolean;
-  /** Per call and per connect/handshake step. Default 30000. */
+  /**
+   * Per call and per connect/handshake step, in ms.
+   * @default 30000
+   */
   timeoutMs?: number;
   /** Default: ping at the server's heartbeat interval, a pong missing that long = lost. */
   heartbeat?: { intervalMs: number; timeoutMs?: number } | false;
@@ -100,15 +110,27 @@ export interface ClientOptions {
   /** Drives every delay (XState's SimulatedClock in tests). */
   clock?: ClientClock;
   transport?: Transport;
-  /** Publishes/sends kept while offline. Default 1000. */
+  /**
+   * Publishes and sends kept while offline; one more throws UNAVAILABLE.
+   * @default 1000
+   */
   maxBuffered?: number;
-  /** Refresh a token this long before its `expiresAt`. Default 5000. */
+  /**
+   * Refresh a token this long (ms) before its `expiresAt`.
+   * @default 5000
+   */
   refreshLeadMs?: number;
-  /** Keep retrying when the very first connect fails instead of rejecting `connect()`. */
+  /**
+   * Keep retrying when the very first connect fails instead of rejecting `connect()`.
+   * @default false
+   */
   waitOnFirstConnect?: boolean;
   /** Jitter source for the reconnect backoff, in [0, 1). Default Math.random. */
   random?: () => number;
-  /** Retries of idempotent HTTP reads (transient calls, SPEC §6). Default 3. */
+  /**
+   * Retries of idempotent HTTP reads (transient calls).
+   * @default 3
+   */
   maxRetries?: number;
   /** `fetch` for transient calls over HTTP (SPEC §6). Default: the global `fetch`. */
   fetch?: FetchFunction;
@@ -181,20 +203,40 @@ export interface Client {
     name: K,
     handler: (payload: ClientEvents[K]) => void,
   ): () => void;
+  /**
+   * Opens the socket and resolves once signed in.
+   * @throws StatewireError when the first attempt fails (unreachable, auth refused), unless
+   * `waitOnFirstConnect`; DISCONNECTED when `disconnect()` comes first.
+   */
   connect(): Promise<void>;
+  /** Stops reconnecting, rejects every pending call with DISCONNECTED, closes everything. */
   disconnect(): Promise<void>;
   snapshot(): ClientSnapshot;
   subscribe(room: string, handler?: MessageHandler): Subscription;
   onEvent(event: string, handler: MessageHandler): () => void;
   onRoom(room: string, handler: MessageHandler): () => void;
   onRoomEvent(room: string, event: string, handler: MessageHandler): () => void;
+  /**
+   * Resolves on the server's ack; buffered while offline and resent with the same message id.
+   * @throws StatewireError FORBIDDEN without a subscription to `room`, BAD_REQUEST for
+   * content nested deeper than 64 levels, TIMEOUT, DISCONNECTED.
+   */
   publish(
     room: string,
     event: string,
     content: Json,
     options?: { timeoutMs?: number },
   ): Promise<PublishAck>;
+  /**
+   * Fire and forget to the server's handlers.
+   * @throws StatewireError UNAVAILABLE when the offline buffer is full, BAD_REQUEST for
+   * content nested too deep.
+   */
   send(event: string, content: Json, options?: { room?: string }): void;
+  /**
+   * The reply of the server's handler for `event`.
+   * @throws StatewireError NOT_FOUND without a handler, FORBIDDEN, TIMEOUT, DISCONNECTED.
+   */
   request<T = Json>(event: string, content: Json, options?: CallOptions): Promise<T>;
   ping(): Promise<number>;
   history(room: string, options?: HistoryOptions): Promise<HistoryPage>;
@@ -203,7 +245,11 @@ export interface Client {
   registerQueue(queue: string, handler: QueueHandler): Promise<string>;
   unregisterQueue(queue: string): Promise<void>;
   queueMessage(queue: string, data: Json, options?: QueueMessageOptions): Promise<QueueMessageAck>;
-  /** Sends `data` to `queue` and resolves with the consumer's reply (TIMEOUT if none in time). */
+  /**
+   * Sends `data` to `queue` and resolves with the consumer's reply.
+   * @throws StatewireError TIMEOUT when no reply comes in time, NOT_FOUND for an unknown
+   * queue, UNAVAILABLE when it is full.
+   */
   rpc<T = Json>(queue: string, data: Json, options?: RpcOptions): Promise<T>;
   setToken(token: TokenSource): void;
   /**
