@@ -113,7 +113,10 @@ export interface ServerOptions {
    * options instead (`memoryEngine({ history })`, `redisEngine({ history })`).
    */
   history?: MemoryEngineOptions['history'];
-  /** Largest incoming frame in bytes (default 1 MiB); bigger closes the socket with 1009. */
+  /**
+   * Largest incoming frame in bytes; bigger closes the socket with 1009 (HTTP 413).
+   * @default 1048576
+   */
   maxPayload?: number;
   /**
    * Deepest nesting of a `content` / `data` value, on WebSocket and HTTP (default 64):
@@ -127,20 +130,38 @@ export interface ServerOptions {
    * @default 100000
    */
   maxSubscriptions?: number;
-  /** Heartbeat tick (default 25 s); a connection silent for two ticks is closed. 0 = off. */
+  /**
+   * Heartbeat tick in ms; a connection silent for two ticks is closed. 0 = off.
+   * @default 25000
+   */
   heartbeatMs?: number;
   /** Browser origins allowed to connect; others get HTTP 403. Requests without Origin pass. */
   allowedOrigins?: string[];
   rateLimit?: RateLimitOptions;
-  /** Cap on a connection's unsent outgoing bytes (default 8 MiB); over → close 1013. */
+  /**
+   * Cap on a connection's unsent outgoing bytes; over → close 1013 SLOW_CONSUMER.
+   * @default 8388608
+   */
   maxBufferedBytes?: number;
-  /** Time to refresh an expired token in place before the session is closed (default 30 s). */
+  /**
+   * Time (ms) to refresh an expired token in place before the session is closed.
+   * @default 30000
+   */
   tokenGraceMs?: number;
-  /** Time allowed from connect to welcome (default 10 s). */
+  /**
+   * Time (ms) from the upgrade to `welcome`, the whole sign-in included.
+   * @default 10000
+   */
   handshakeTimeoutMs?: number;
-  /** Time a closing socket gets to finish the close handshake before it is cut (default 2 s). */
+  /**
+   * Time (ms) a closing socket gets to finish the close handshake before it is cut.
+   * @default 2000
+   */
   closeTimeoutMs?: number;
-  /** A temporary queue whose owner has no consumer left is removed after this (default 60 s). */
+  /**
+   * A temporary queue whose owner has no consumer left is removed after this (ms).
+   * @default 60000
+   */
   tempQueueGraceMs?: number;
   /** Called with every queue item dead-lettered after its last attempt (default: nothing). */
   onDeadLetter?: (letter: DeadLetter) => void;
