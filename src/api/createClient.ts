@@ -209,7 +209,7 @@ class StatewireClient implements Client {
   snapshot(): ClientSnapshot {
     const subscriptions: Record<string, ActorSnapshotJson> = {};
     for (const [room, { actor }] of this.#rooms.records) {
-      subscriptions[room] = actorJson(actor, subscriptionStateName(actor.getSnapshot().value));
+      subscriptions[room] = actorJson(actor, subscriptionStateName(actor.getSnapshot()));
     }
     const snapshot: ClientSnapshot = {
       state: this.#state,
@@ -349,7 +349,7 @@ class StatewireClient implements Client {
   }
 
   #onConnection(snapshot: ReturnType<ConnectionActor['getSnapshot']>): void {
-    const to = connectionStateName(snapshot.value);
+    const to = connectionStateName(snapshot);
     const from = this.#state;
     if (to === from) return;
     this.#state = to;

@@ -279,7 +279,7 @@ export class Queues {
     record.actor.send(event);
     const snapshot = record.actor.getSnapshot();
     this.#follow(record, snapshot.context.queue);
-    const next = queueConsumerStateName(snapshot.value);
+    const next = queueConsumerStateName(snapshot);
     if (next === record.state) return;
     record.state = next;
     record.error = snapshot.context.error;

@@ -1,4 +1,5 @@
 import type { StatewireError } from '../errors/StatewireError.js';
+import type { Tagged } from '../machines/connection.js';
 import {
   type SubscriptionContext,
   type SubscriptionEvent,
@@ -14,7 +15,7 @@ import type { Message, MessageHandler, Subscription } from './types.js';
 /** The part of a subscription actor the router uses. */
 export interface SubscriptionActorRef {
   send(event: SubscriptionEvent): void;
-  getSnapshot(): { value: unknown; context: SubscriptionContext };
+  getSnapshot(): Tagged & { value: unknown; context: SubscriptionContext };
 }
 
 interface SubscribeAnswer {
@@ -53,7 +54,7 @@ class RoomRecord {
     if (this.state === 'failed' || this.state === 'unsubscribed') return;
     this.actor.send(event);
     const snapshot = this.actor.getSnapshot();
-    const next = subscriptionStateName(snapshot.value);
+    const next = subscriptionStateName(snapshot);
     if (next === this.state) return;
     const from = this.state;
     this.state = next;

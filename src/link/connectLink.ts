@@ -60,7 +60,7 @@ export class LinkConnection {
     });
     this.ready = new Promise((resolve, reject) => {
       this.actor.subscribe((snapshot) => {
-        const state = connectionStateName(snapshot.value);
+        const state = connectionStateName(snapshot);
         const { context } = snapshot;
         if (state === 'connected') {
           if (context.maxPayload !== undefined) peer.outbox.maxFrameBytes = context.maxPayload;

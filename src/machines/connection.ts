@@ -262,6 +262,7 @@ export const connectionMachine = setup({
   initial: 'idle',
   states: {
     idle: {
+      tags: ['idle'],
       on: { CONNECT: { target: 'online', actions: 'startSession' } },
     },
     online: {
@@ -284,10 +285,12 @@ export const connectionMachine = setup({
       initial: 'connecting',
       states: {
         connecting: {
+          tags: ['connecting'],
           after: { connectTimeout: { target: '#connection.lost', actions: 'recordTimeout' } },
           on: { 'SOCKET.OPEN': { target: 'authenticating', actions: 'markOpened' } },
         },
         authenticating: {
+          tags: ['authenticating'],
           entry: 'prepareCredentials',
           after: { handshakeTimeout: { target: '#connection.lost', actions: 'recordTimeout' } },
           on: {
@@ -302,6 +305,7 @@ export const connectionMachine = setup({
           },
         },
         connected: {
+          tags: ['connected'],
           on: {
             'SERVER.ERROR': [
               { guard: 'isTokenExpired', actions: 'forwardExpired' },
@@ -336,6 +340,7 @@ export const connectionMachine = setup({
       ],
     },
     reconnecting: {
+      tags: ['reconnecting'],
       invoke: { id: 'network', src: 'network' },
       after: { backoff: { target: 'online', actions: 'countAttempt' } },
       on: {
@@ -347,6 +352,7 @@ export const connectionMachine = setup({
     },
     /** The page sits in the back/forward cache: no socket, no timer until it is shown again. */
     suspended: {
+      tags: ['reconnecting'],
       invoke: { id: 'network', src: 'network' },
       on: {
         'PAGE.SHOWN': { target: 'online', actions: 'clearFailure' },
@@ -355,6 +361,7 @@ export const connectionMachine = setup({
       },
     },
     closed: {
+      tags: ['closed'],
       entry: 'reportFailure',
       on: { CONNECT: { target: 'online', actions: 'startSession' } },
     },
@@ -367,6 +374,11 @@ export type ConnectionMachine = typeof connectionMachine;
  * Public name of a connection state: the `online` wrapper and heartbeat sub-states fold away,
  * and `suspended` (page in the back/forward cache) is `reconnecting` to the outside.
  */
+/** A snapshot, as far as public state names need it. */
+export interface Tagged {
+  hasTag(tag: string): boolean;
+}
+
 export type ConnectionStateName =
   | 'idle'
   | 'connecting'
@@ -375,10 +387,16 @@ export type ConnectionStateName =
   | 'reconnecting'
   | 'closed';
 
-export function connectionStateName(value: unknown): ConnectionStateName {
-  if (value === 'suspended') return 'reconnecting';
-  if (typeof value === 'string') return value as ConnectionStateName;
-  const online = (value as { online: unknown }).online;
-  if (typeof online === 'string') return online as ConnectionStateName;
-  return Object.keys(online as object)[0] as ConnectionStateName;
+const CONNECTION_STATE_NAMES: readonly ConnectionStateName[] = [
+  'idle',
+  'connecting',
+  'authenticating',
+  'connected',
+  'reconnecting',
+  'closed',
+];
+
+/** The public state name: every state of the machine carries the one it shows as a tag. */
+export function connectionStateName(snapshot: Tagged): ConnectionStateName {
+  return CONNECTION_STATE_NAMES.find((name) => snapshot.hasTag(name)) ?? 'idle';
 }

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
+import type { Tagged } from './connection.js';
 
 export interface QueueConsumerInput {
   /** The queue to consume; '' asks the server for a temporary queue. */
@@ -36,10 +37,18 @@ export type QueueConsumerState =
   | 'unregistered'
   | 'failed';
 
-export function queueConsumerStateName(value: unknown): QueueConsumerState {
-  return (
-    typeof value === 'string' ? value : Object.keys(value as object)[0]
-  ) as QueueConsumerState;
+const QUEUE_CONSUMER_STATES: readonly QueueConsumerState[] = [
+  'registering',
+  'active',
+  'offline',
+  'reregistering',
+  'unregistered',
+  'failed',
+];
+
+/** The public state name, from the tag each state carries. */
+export function queueConsumerStateName(snapshot: Tagged): QueueConsumerState {
+  return QUEUE_CONSUMER_STATES.find((name) => snapshot.hasTag(name)) ?? 'registering';
 }
 
 /**
@@ -83,6 +92,7 @@ export const queueConsumerMachine = setup({
   initial: 'registering',
   states: {
     registering: {
+      tags: ['registering'],
       initial: 'waiting',
       on: {
         CLOSE: 'unregistered',
@@ -106,6 +116,7 @@ export const queueConsumerMachine = setup({
       },
     },
     active: {
+      tags: ['active'],
       on: {
         OFFLINE: 'offline',
         CLOSE: { target: 'unregistered', actions: 'requestUnregister' },
@@ -114,6 +125,7 @@ export const queueConsumerMachine = setup({
     },
     /** Registered before, socket lost: the server has detached us. */
     offline: {
+      tags: ['offline'],
       on: {
         ONLINE: 'reregistering',
         CLOSE: 'unregistered',
@@ -121,6 +133,7 @@ export const queueConsumerMachine = setup({
       },
     },
     reregistering: {
+      tags: ['reregistering'],
       entry: 'requestRegister',
       on: {
         OFFLINE: 'offline',
@@ -138,8 +151,8 @@ export const queueConsumerMachine = setup({
         FAIL: { target: 'failed', actions: 'recordError' },
       },
     },
-    unregistered: { type: 'final' },
-    failed: { type: 'final' },
+    unregistered: { type: 'final', tags: ['unregistered'] },
+    failed: { type: 'final', tags: ['failed'] },
   },
 });
 

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
+import type { Tagged } from './connection.js';
 
 export interface SubscriptionInput {
   room: string;
@@ -32,8 +33,16 @@ export type SubscriptionEvent =
 /** Public state of a subscription (the `waiting`/`requesting` sub-states fold into `subscribing`). */
 export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed' | 'failed';
 
-export function subscriptionStateName(value: unknown): SubscriptionState {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as SubscriptionState;
+const SUBSCRIPTION_STATES: readonly SubscriptionState[] = [
+  'subscribing',
+  'subscribed',
+  'unsubscribed',
+  'failed',
+];
+
+/** The public state name, from the tag each state carries. */
+export function subscriptionStateName(snapshot: Tagged): SubscriptionState {
+  return SUBSCRIPTION_STATES.find((name) => snapshot.hasTag(name)) ?? 'subscribing';
 }
 
 /**
@@ -75,6 +84,7 @@ export const subscriptionMachine = setup({
   initial: 'subscribing',
   states: {
     subscribing: {
+      tags: ['subscribing'],
       initial: 'waiting',
       on: {
         CLOSE: 'unsubscribed',
@@ -105,14 +115,15 @@ export const subscriptionMachine = setup({
       },
     },
     subscribed: {
+      tags: ['subscribed'],
       on: {
         OFFLINE: 'subscribing',
         CLOSE: { target: 'unsubscribed', actions: 'requestUnsubscribe' },
         FAIL: { target: 'failed', actions: 'recordError' },
       },
     },
-    unsubscribed: { type: 'final' },
-    failed: { type: 'final' },
+    unsubscribed: { type: 'final', tags: ['unsubscribed'] },
+    failed: { type: 'final', tags: ['failed'] },
   },
 });
 

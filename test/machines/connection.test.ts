@@ -133,7 +133,7 @@ describe('connection machine: behaviour', () => {
       testable({ sendHello: () => sent.push('hello'), sendPing: () => sent.push('ping') }),
       { input: machineInput, clock },
     ).start();
-    const state = () => connectionStateName(actor.getSnapshot().value);
+    const state = () => connectionStateName(actor.getSnapshot());
     const signIn = () => {
       actor.send({ type: 'SOCKET.OPEN' });
       actor.send({ type: 'AUTH.READY' });
@@ -250,7 +250,7 @@ describe('connection machine: behaviour', () => {
     actor.send({ type: 'WELCOME', uid: 'u', session: 's', heartbeatMs: 0, maxPayload: 1 });
     for (let i = 0; i < 10; i++) clock.increment(60_000);
     expect(sent).toEqual([]);
-    expect(connectionStateName(actor.getSnapshot().value)).toBe('connected');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connected');
   });
 
   it('connect and handshake timeouts are losses too', () => {
@@ -337,12 +337,12 @@ describe('connection machine: browser network and page events', () => {
     clock.increment(DELAYS.backoff - 1);
     expect(state()).toBe('reconnecting');
     dispatch('online');
-    expect(connectionStateName(state())).toBe('connecting');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connecting');
     expect(actor.getSnapshot().context.attempt).toBe(1);
     // online while connected changes nothing
     signIn();
     dispatch('online');
-    expect(connectionStateName(state())).toBe('connected');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connected');
   });
 
   it('pagehide into the bfcache closes and waits without a timer; pageshow reconnects', () => {
@@ -350,10 +350,10 @@ describe('connection machine: browser network and page events', () => {
     actor.send({ type: 'CONNECT' });
     signIn();
     dispatch('pagehide', false); // a real unload: the browser closes the socket itself
-    expect(connectionStateName(state())).toBe('connected');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connected');
     dispatch('pagehide', true);
     expect(state()).toBe('suspended');
-    expect(connectionStateName(state())).toBe('reconnecting');
+    expect(connectionStateName(actor.getSnapshot())).toBe('reconnecting');
     expect(actor.getSnapshot().context.close).toEqual({
       reason: 'page hidden (back/forward cache)',
     });
@@ -364,9 +364,9 @@ describe('connection machine: browser network and page events', () => {
     dispatch('pageshow', false);
     expect(state()).toBe('suspended');
     dispatch('pageshow', true);
-    expect(connectionStateName(state())).toBe('connecting');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connecting');
     signIn();
-    expect(connectionStateName(state())).toBe('connected');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connected');
   });
 
   it('pagehide while waiting to reconnect stops the backoff timer too', () => {
@@ -418,8 +418,8 @@ describe('backoffDelay', () => {
     actor.send({ type: 'WELCOME', uid: 'u', session: 's', heartbeatMs: 60_000, maxPayload: 1 });
     actor.send({ type: 'SOCKET.CLOSED', code: 1006, reason: '' });
     clock.increment(124);
-    expect(connectionStateName(actor.getSnapshot().value)).toBe('reconnecting');
+    expect(connectionStateName(actor.getSnapshot())).toBe('reconnecting');
     clock.increment(1);
-    expect(connectionStateName(actor.getSnapshot().value)).toBe('connecting');
+    expect(connectionStateName(actor.getSnapshot())).toBe('connecting');
   });
 });

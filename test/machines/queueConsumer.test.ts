@@ -30,7 +30,7 @@ function start(queue: string, inspect?: (event: any) => void) {
     },
   });
   const actor = createActor(logic, { input: { queue }, inspect }).start();
-  return { actor, requests, state: () => queueConsumerStateName(actor.getSnapshot().value) };
+  return { actor, requests, state: () => queueConsumerStateName(actor.getSnapshot()) };
 }
 
 describe('queue consumer machine', () => {

@@ -35,7 +35,7 @@ function start(inspect?: (event: any) => void) {
     actor,
     clock,
     requests,
-    state: () => subscriptionStateName(actor.getSnapshot().value),
+    state: () => subscriptionStateName(actor.getSnapshot()),
   };
 }
 
