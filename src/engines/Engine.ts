@@ -29,7 +29,7 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-export interface HistoryPage {
+export interface StoredPage {
   epoch: string;
   /** Offset of the newest message in the room (0 when empty). */
   offset: number;
@@ -70,7 +70,7 @@ export interface Engine {
   publish(input: PublishInput): Promise<StoredMessage>;
   /** Node-level interest in a room: one listener per room per server process is enough. */
   listen(room: string, listener: RoomListener): Promise<Unsubscribe>;
-  history(room: string, query: HistoryQuery): Promise<HistoryPage>;
+  history(room: string, query: HistoryQuery): Promise<StoredPage>;
   position(room: string): Promise<StreamPosition>;
   /** A member is one connection; a uid is present while any of its members is. */
   join(room: string, uid: string, memberId: string): Promise<void>;

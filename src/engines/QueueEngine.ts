@@ -13,7 +13,7 @@ export interface QueueItemInput {
   expiresInMs?: number;
 }
 
-export interface QueueDelivery {
+export interface EngineDelivery {
   queue: string;
   deliveryId: string;
   id: string;
@@ -84,7 +84,7 @@ export interface QueueEngine {
   consume(
     queue: string,
     consumerId: string,
-    deliver: (delivery: QueueDelivery) => void,
+    deliver: (delivery: EngineDelivery) => void,
   ): Promise<Unsubscribe>;
   ack(queue: string, deliveryId: string, consumerId: string): Promise<void>;
   /** Requeues the delivery (a later attempt), or dead-letters it after the last attempt. */

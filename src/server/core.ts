@@ -1,5 +1,5 @@
 import type { Engine } from '../engines/Engine.js';
-import type { QueueDelivery } from '../engines/QueueEngine.js';
+import type { EngineDelivery } from '../engines/QueueEngine.js';
 import { EventHandlers } from './eventHandlers.js';
 import { FlushScheduler } from './flushScheduler.js';
 import type { AuthorizeAction, ResolvedOptions } from './options.js';
@@ -59,7 +59,10 @@ export class BrokerCore {
    * A new temporary queue owned by `uid` that server code consumes (HTTP rpc: pass its name as
    * `replyTo`). Every delivery is acked and handed to `deliver`; `stop()` removes the queue.
    */
-  consumeTemp(uid: string, deliver: (delivery: QueueDelivery) => void): Promise<TempQueueConsumer> {
+  consumeTemp(
+    uid: string,
+    deliver: (delivery: EngineDelivery) => void,
+  ): Promise<TempQueueConsumer> {
     return this.queues.consumeTemp(uid, deliver);
   }
 

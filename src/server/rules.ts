@@ -1,4 +1,4 @@
-import type { HistoryPage, StoredMessage } from '../engines/Engine.js';
+import type { StoredMessage, StoredPage } from '../engines/Engine.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { BrokerCore } from './core.js';
 import type { HandlerContext } from './eventHandlers.js';
@@ -81,7 +81,7 @@ export function publishAck(message: StoredMessage) {
 }
 
 /** The answer to a history read. */
-export function historyAnswer(page: HistoryPage) {
+export function historyAnswer(page: StoredPage) {
   return {
     epoch: page.epoch,
     offset: page.offset,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { PublishInput } from '../../src/engines/Engine.js';
 import { memoryEngine } from '../../src/engines/memory/index.js';
-import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js';
+import type { DeadLetter, EngineDelivery } from '../../src/engines/QueueEngine.js';
 
 let ids = 0;
 const pub = (room: string, content: unknown = 'x'): PublishInput => ({
@@ -122,7 +122,7 @@ describe('memory engine: everything a client can make it hold is bounded', () =>
       calls++;
       throw new RangeError('Maximum call stack size exceeded');
     });
-    const good: QueueDelivery[] = [];
+    const good: EngineDelivery[] = [];
     await queues.consume('jobs', 'good', (d) => good.push(d));
     await queues.enqueue('jobs', { id: 'a', data: 1 });
     await queues.enqueue('jobs', { id: 'b', data: 2 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { memoryEngine } from '../../src/engines/memory/memoryEngine.js';
 import { MemoryQueues } from '../../src/engines/memory/memoryQueues.js';
-import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js';
+import type { DeadLetter, EngineDelivery } from '../../src/engines/QueueEngine.js';
 import type { StatewireError } from '../../src/errors/StatewireError.js';
 
 function collector() {
-  const deliveries: QueueDelivery[] = [];
-  return { deliveries, deliver: (d: QueueDelivery) => deliveries.push(d) };
+  const deliveries: EngineDelivery[] = [];
+  return { deliveries, deliver: (d: EngineDelivery) => deliveries.push(d) };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {

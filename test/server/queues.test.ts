@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeadLetter, QueueDelivery } from '../../src/engines/QueueEngine.js';
+import type { DeadLetter, EngineDelivery } from '../../src/engines/QueueEngine.js';
 import { BrokerCore } from '../../src/server/core.js';
 import { memoryEngine } from '../../src/server/index.js';
 import { resolveOptions } from '../../src/server/options.js';
@@ -326,8 +326,8 @@ describe('BrokerCore queue API (for transports without a socket)', () => {
     const worker = await signIn(server.url, 'worker');
     await register(worker, 'double');
 
-    let replied!: (delivery: QueueDelivery) => void;
-    const reply = new Promise<QueueDelivery>((resolve) => {
+    let replied!: (delivery: EngineDelivery) => void;
+    const reply = new Promise<EngineDelivery>((resolve) => {
       replied = resolve;
     });
     const inbox = await core.consumeTemp('http-caller', (delivery) => replied(delivery));

@@ -2,12 +2,12 @@ import { nanoid } from 'nanoid';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type {
   Engine,
-  HistoryPage,
   HistoryQuery,
   PresenceChange,
   PublishInput,
   RoomListener,
   StoredMessage,
+  StoredPage,
   Unsubscribe,
 } from '../Engine.js';
 import { IdWindow } from './idWindow.js';
@@ -227,7 +227,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       };
     },
 
-    async history(room: string, query: HistoryQuery): Promise<HistoryPage> {
+    async history(room: string, query: HistoryQuery): Promise<StoredPage> {
       const log = logs.get(room, now()) ?? new RoomLog(limits, logs.epoch);
       return log.read(query);
     },

@@ -3,7 +3,7 @@ import { StatewireError } from '../../errors/StatewireError.js';
 import type { Unsubscribe } from '../Engine.js';
 import type {
   DeadLetter,
-  QueueDelivery,
+  EngineDelivery,
   QueueEngine,
   QueueItemInput,
   QueueLimits,
@@ -25,7 +25,7 @@ interface Item extends QueueItemInput {
 
 interface Consumer {
   id: string;
-  deliver: (delivery: QueueDelivery) => void;
+  deliver: (delivery: EngineDelivery) => void;
   held: number;
 }
 
@@ -145,7 +145,7 @@ export class MemoryQueues implements QueueEngine {
   async consume(
     queue: string,
     consumerId: string,
-    deliver: (delivery: QueueDelivery) => void,
+    deliver: (delivery: EngineDelivery) => void,
   ): Promise<Unsubscribe> {
     const state = this.require(queue);
     const consumer: Consumer = { id: consumerId, deliver, held: 0 };

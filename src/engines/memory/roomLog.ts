@@ -1,4 +1,4 @@
-import type { HistoryPage, HistoryQuery, StoredMessage } from '../Engine.js';
+import type { HistoryQuery, StoredMessage, StoredPage } from '../Engine.js';
 
 export interface HistoryLimits {
   /** Messages kept per room. */
@@ -69,10 +69,10 @@ export class RoomLog {
     }
   }
 
-  read(query: HistoryQuery): HistoryPage {
+  read(query: HistoryQuery): StoredPage {
     const { epoch } = this;
     const kept = this.items.length - this.head;
-    const page = (messages: StoredMessage[], complete: boolean): HistoryPage => ({
+    const page = (messages: StoredMessage[], complete: boolean): StoredPage => ({
       epoch,
       offset: this.lastOffset,
       messages,

@@ -3,11 +3,11 @@ import { StatewireError } from '../../errors/StatewireError.js';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type {
   Engine,
-  HistoryPage,
   HistoryQuery,
   PublishInput,
   RoomListener,
   StoredMessage,
+  StoredPage,
   Unsubscribe,
 } from '../Engine.js';
 import { Channels } from './channels.js';
@@ -203,7 +203,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       }
     },
 
-    history(room: string, query: HistoryQuery): Promise<HistoryPage> {
+    history(room: string, query: HistoryQuery): Promise<StoredPage> {
       return store.read(room, query);
     },
 

@@ -3,7 +3,7 @@ import type { Json } from '../../protocol/frames.js';
 import type { Unsubscribe } from '../Engine.js';
 import type {
   DeadLetter,
-  QueueDelivery,
+  EngineDelivery,
   QueueEngine,
   QueueItemInput,
   QueueLimits,
@@ -17,7 +17,7 @@ export type RedisQueuesOptions = QueueLimits;
 
 interface LocalConsumer {
   readonly name: string;
-  readonly deliver: (delivery: QueueDelivery) => void;
+  readonly deliver: (delivery: EngineDelivery) => void;
   /** deliveryId → engine time it was handed over. */
   readonly held: Map<string, number>;
 }
@@ -121,7 +121,7 @@ export class RedisQueues implements QueueEngine {
   async consume(
     queue: string,
     consumerId: string,
-    deliver: (delivery: QueueDelivery) => void,
+    deliver: (delivery: EngineDelivery) => void,
   ): Promise<Unsubscribe> {
     const consumer: LocalConsumer = { name: this.nameOf(consumerId), deliver, held: new Map() };
     let local = this.local.get(queue);

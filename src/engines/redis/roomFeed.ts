@@ -1,10 +1,10 @@
 import type { StreamPosition } from '../../protocol/frames.js';
 import type {
-  HistoryPage,
   HistoryQuery,
   PresenceChange,
   RoomListener,
   StoredMessage,
+  StoredPage,
 } from '../Engine.js';
 import { decodeLive } from './roomStore.js';
 
@@ -30,7 +30,7 @@ export class RoomFeed {
 
   constructor(
     readonly room: string,
-    private readonly read: (room: string, query: HistoryQuery) => Promise<HistoryPage>,
+    private readonly read: (room: string, query: HistoryQuery) => Promise<StoredPage>,
   ) {}
 
   /** Starts from the room's current position; call once the channel is subscribed. */
@@ -88,7 +88,7 @@ export class RoomFeed {
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     if (this.closed) return;
-    let page: HistoryPage;
+    let page: StoredPage;
     try {
       page = await this.read(this.room, { since: this.last });
     } catch {

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import type { Json, StreamPosition } from '../../protocol/frames.js';
-import type { HistoryPage, HistoryQuery, PublishInput, StoredMessage } from '../Engine.js';
+import type { HistoryQuery, PublishInput, StoredMessage, StoredPage } from '../Engine.js';
 import type { Keys } from './keys.js';
 import type { RedisLink } from './link.js';
 
@@ -83,7 +83,7 @@ export class RoomStore {
     });
   }
 
-  async read(room: string, query: HistoryQuery): Promise<HistoryPage> {
+  async read(room: string, query: HistoryQuery): Promise<StoredPage> {
     const k = this.keys.room(room);
     const { since } = query;
     const limit = query.limit ?? -1;
@@ -103,7 +103,7 @@ export class RoomStore {
     const messages = entries.map(([id, fields]) =>
       decodeMessage(room, epoch, Number.parseInt(id, 10), Number(fields[1]), fields[3]),
     );
-    const page = (complete: boolean): HistoryPage => ({ epoch, offset: top, messages, complete });
+    const page = (complete: boolean): StoredPage => ({ epoch, offset: top, messages, complete });
     if (!since) {
       messages.reverse();
       return page(firstKept === 1 && messages.length === kept);

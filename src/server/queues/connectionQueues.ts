@@ -1,4 +1,4 @@
-import type { QueueDelivery } from '../../engines/QueueEngine.js';
+import type { EngineDelivery } from '../../engines/QueueEngine.js';
 import type { QmsgMsg } from '../../protocol/frames.js';
 import type { QueueBroker, QueueConsumer } from './queueBroker.js';
 
@@ -10,7 +10,7 @@ export interface QueueSession {
   enqueue(frame: string): void;
 }
 
-export function qmsgFrame(d: QueueDelivery): string {
+export function qmsgFrame(d: EngineDelivery): string {
   const frame: QmsgMsg = {
     type: 'qmsg',
     queue: d.queue,

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import type { QueueDelivery, QueueEngine } from '../../engines/QueueEngine.js';
+import type { EngineDelivery, QueueEngine } from '../../engines/QueueEngine.js';
 import { StatewireError } from '../../errors/StatewireError.js';
 import type { Json } from '../../protocol/frames.js';
 import type { AuthorizeAction } from '../options.js';
@@ -61,7 +61,7 @@ export class QueueBroker {
     uid: string,
     requested: string,
     consumerId: string,
-    deliver: (delivery: QueueDelivery) => void,
+    deliver: (delivery: EngineDelivery) => void,
   ): Promise<QueueConsumer> {
     const queue = requested === '' ? `${TEMP_QUEUE_PREFIX}${nanoid()}` : requested;
     if (!(await this.allowed(uid, 'consume', queue))) {
@@ -113,7 +113,7 @@ export class QueueBroker {
    */
   async consumeTemp(
     uid: string,
-    deliver: (delivery: QueueDelivery) => void,
+    deliver: (delivery: EngineDelivery) => void,
   ): Promise<TempQueueConsumer> {
     const consumerId = nanoid();
     const consumer = await this.attach(uid, '', consumerId, (delivery) => {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { Engine, PresenceChange, StoredMessage } from '../../../src/engines/Engine.js';
 import { memoryEngine } from '../../../src/engines/memory/index.js';
-import type { QueueDelivery } from '../../../src/engines/QueueEngine.js';
+import type { EngineDelivery } from '../../../src/engines/QueueEngine.js';
 import { redisEngine } from '../../../src/engines/redis/index.js';
 
 export const REDIS_URL = process.env.STATEWIRE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -146,7 +146,7 @@ export function recorder() {
 }
 
 export function collector() {
-  const inbox = new Inbox<QueueDelivery>();
+  const inbox = new Inbox<EngineDelivery>();
   return { inbox, deliveries: inbox.items, deliver: inbox.push };
 }
 
