@@ -1,5 +1,5 @@
 import type { StatewireError } from '../errors/StatewireError.js';
-import type { Tagged } from '../machines/connection.js';
+import type { Tagged } from '../machines/stateNames.js';
 import {
   type SubscriptionContext,
   type SubscriptionEvent,

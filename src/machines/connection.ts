@@ -2,6 +2,7 @@ import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstat
 import { type ErrorCode, isErrorCode, RECOVERABLE } from '../errors/codes.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { type AuthInput, authMachine } from './auth.js';
+import { publicStateName, type Tagged } from './stateNames.js';
 
 /** Reconnect policy: exponential backoff with full jitter, reset after each sign-in. */
 export interface ReconnectPolicy {
@@ -374,11 +375,6 @@ export type ConnectionMachine = typeof connectionMachine;
  * Public name of a connection state: the `online` wrapper and heartbeat sub-states fold away,
  * and `suspended` (page in the back/forward cache) is `reconnecting` to the outside.
  */
-/** A snapshot, as far as public state names need it. */
-export interface Tagged {
-  hasTag(tag: string): boolean;
-}
-
 export type ConnectionStateName =
   | 'idle'
   | 'connecting'
@@ -396,7 +392,6 @@ const CONNECTION_STATE_NAMES: readonly ConnectionStateName[] = [
   'closed',
 ];
 
-/** The public state name: every state of the machine carries the one it shows as a tag. */
 export function connectionStateName(snapshot: Tagged): ConnectionStateName {
-  return CONNECTION_STATE_NAMES.find((name) => snapshot.hasTag(name)) ?? 'idle';
+  return publicStateName(snapshot, CONNECTION_STATE_NAMES, 'idle');
 }

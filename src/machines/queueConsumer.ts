@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
-import type { Tagged } from './connection.js';
+import { publicStateName, type Tagged } from './stateNames.js';
 
 export interface QueueConsumerInput {
   /** The queue to consume; '' asks the server for a temporary queue. */
@@ -46,9 +46,8 @@ const QUEUE_CONSUMER_STATES: readonly QueueConsumerState[] = [
   'failed',
 ];
 
-/** The public state name, from the tag each state carries. */
 export function queueConsumerStateName(snapshot: Tagged): QueueConsumerState {
-  return QUEUE_CONSUMER_STATES.find((name) => snapshot.hasTag(name)) ?? 'registering';
+  return publicStateName(snapshot, QUEUE_CONSUMER_STATES, 'registering');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
-import type { Tagged } from './connection.js';
+import { publicStateName, type Tagged } from './stateNames.js';
 
 export interface SubscriptionInput {
   room: string;
@@ -40,9 +40,8 @@ const SUBSCRIPTION_STATES: readonly SubscriptionState[] = [
   'failed',
 ];
 
-/** The public state name, from the tag each state carries. */
 export function subscriptionStateName(snapshot: Tagged): SubscriptionState {
-  return SUBSCRIPTION_STATES.find((name) => snapshot.hasTag(name)) ?? 'subscribing';
+  return publicStateName(snapshot, SUBSCRIPTION_STATES, 'subscribing');
 }
 
 /**
