@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { type Client, createClient, type Message } from '../src/index.js';
 import { type Broker, startBroker } from './lib/child.js';
+import { deletePrefix } from './lib/redisKeys.js';
 
 const KILLS = Number(process.argv[2] ?? 20);
 const KILL_EVERY_MS = 500;
@@ -135,11 +136,6 @@ for (const socket of sockets) socket.destroy();
 balancer.close();
 await Promise.all(nodes.map((node) => node.stop()));
 const redis = new Redis(REDIS_URL);
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-  cursor = next;
-  if (keys.length > 0) await redis.del(...keys);
-} while (cursor !== '0');
+await deletePrefix(redis, prefix);
 redis.disconnect();
 process.exit(lost + duplicates + reordered === 0 && kills >= 20 ? 0 : 1);

@@ -3,6 +3,7 @@ import { nanoid } from 'nanoid';
 import { createClient } from '../../src/index.js';
 import { type Broker, startBroker } from '../lib/child.js';
 import { CONTENT_64B } from '../lib/rawPeer.js';
+import { deletePrefix } from '../lib/redisKeys.js';
 import { round } from '../lib/stats.js';
 
 export type ClusterCase = 'memory' | 'redisSameNode' | 'redisAtoB' | 'redis3Nodes';
@@ -92,13 +93,4 @@ async function redisCounters(redis: Redis): Promise<{ calls: number; scripts: nu
   for (const match of commandstats.matchAll(/calls=(\d+)/g)) calls += Number(match[1]);
   const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(commandstats)?.[1] ?? 0);
   return { calls, scripts };
-}
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }

@@ -10,6 +10,7 @@ import type {
   StoredPage,
   Unsubscribe,
 } from '../Engine.js';
+import { entryBytes } from '../entryBytes.js';
 import { IdWindow } from './idWindow.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
@@ -72,21 +73,6 @@ export const DEFAULT_IDLE_ROOMS = 10_000;
 export const DEFAULT_UID_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_UID_CLAIMS = 100_000;
 const DEFAULT_DEDUPE_WINDOW = 10_000;
-/** What a stored message costs beside its content's JSON: fields, offsets, bookkeeping. */
-const MESSAGE_OVERHEAD_BYTES = 96;
-
-/** The bytes a message is charged for in the history budgets. */
-function messageBytes(input: PublishInput): number {
-  const content = JSON.stringify(input.content) ?? 'null';
-  return (
-    MESSAGE_OVERHEAD_BYTES +
-    content.length +
-    input.room.length +
-    input.event.length +
-    input.id.length +
-    (input.from?.length ?? 0)
-  );
-}
 
 /** The timers the sweep runs on (xstate's `SimulatedClock` is one). */
 export interface SweepClock {
@@ -187,7 +173,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         const kept = logs.get(input.room, now())?.at(seen.offset);
         return kept?.epoch === seen.epoch ? kept : { ...seen, content: input.content };
       }
-      const bytes = messageBytes(input);
+      const bytes = entryBytes(input.content, input.room, input.event, input.id, input.from);
       const log = logs.forAppend(input.room, now());
       const stored: StoredMessage = {
         room: input.room,

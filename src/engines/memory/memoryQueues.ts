@@ -1,6 +1,8 @@
 import { nanoid } from 'nanoid';
 import { StatewireError } from '../../errors/StatewireError.js';
+import { DeadLetterListeners } from '../deadLetters.js';
 import type { Unsubscribe } from '../Engine.js';
+import { entryBytes } from '../entryBytes.js';
 import type {
   DeadLetter,
   EngineDelivery,
@@ -50,18 +52,6 @@ interface QueueState {
   idleSince: number | null;
 }
 
-const ITEM_OVERHEAD_BYTES = 96;
-
-function itemBytes(input: QueueItemInput): number {
-  const data = JSON.stringify(input.data) ?? 'null';
-  return (
-    ITEM_OVERHEAD_BYTES +
-    data.length +
-    input.id.length +
-    (input.replyTo?.length ?? 0) +
-    (input.correlationId?.length ?? 0)
-  );
-}
 const MAX_SWEEP_INTERVAL_MS = 1000;
 
 /** In-process queues: round robin over consumers, bounded prefetch, redelivery on loss. */
@@ -74,7 +64,7 @@ export class MemoryQueues implements QueueEngine {
   private readonly prefetch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxAttempts: number;
-  private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
+  private readonly deadLetters = new DeadLetterListeners();
   private readonly now: () => number;
   /** How often the owner should call `expireUnacked` (a fraction of the ack timeout). */
   readonly sweepIntervalMs: number;
@@ -127,7 +117,7 @@ export class MemoryQueues implements QueueEngine {
   async enqueue(queue: string, input: QueueItemInput): Promise<void> {
     const state = this.require(queue);
     if (state.seenIds.has(input.id)) return;
-    const bytes = itemBytes(input);
+    const bytes = entryBytes(input.data, input.id, input.replyTo, input.correlationId);
     if (
       state.ready.length + state.unacked.size >= this.maxLength ||
       state.bytes + bytes > this.maxBytes
@@ -183,10 +173,7 @@ export class MemoryQueues implements QueueEngine {
   }
 
   onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
-    this.deadLetterListeners.add(listener);
-    return () => {
-      this.deadLetterListeners.delete(listener);
-    };
+    return this.deadLetters.add(listener);
   }
 
   /** Returns deliveries unacked for longer than the ack timeout; call it every `sweepIntervalMs`. */
@@ -245,11 +232,7 @@ export class MemoryQueues implements QueueEngine {
   private deadLetter(queue: string, state: QueueState, item: Item, reason: string): void {
     state.bytes -= item.bytes;
     const letter = { queue, id: item.id, data: item.data, attempts: item.attempt, reason };
-    for (const listener of this.deadLetterListeners) {
-      try {
-        listener(letter);
-      } catch {}
-    }
+    this.deadLetters.notify(letter);
   }
 
   private dispatch(queue: string, state: QueueState): void {

@@ -1,5 +1,6 @@
 import { StatewireError } from '../../errors/StatewireError.js';
 import type { Json } from '../../protocol/frames.js';
+import { DeadLetterListeners } from '../deadLetters.js';
 import type { Unsubscribe } from '../Engine.js';
 import type {
   DeadLetter,
@@ -40,7 +41,7 @@ type Letter = [id: string, data: string, attempts: number];
  */
 export class RedisQueues implements QueueEngine {
   private readonly local = new Map<string, LocalQueue>();
-  private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
+  private readonly deadLetters = new DeadLetterListeners();
   private readonly maxLength: number;
   private readonly maxBytes: number;
   private readonly maxQueues: number;
@@ -159,10 +160,7 @@ export class RedisQueues implements QueueEngine {
   }
 
   onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
-    this.deadLetterListeners.add(listener);
-    return () => {
-      this.deadLetterListeners.delete(listener);
-    };
+    return this.deadLetters.add(listener);
   }
 
   /** Requeues deliveries held past the ack timeout and pulls for free consumers. */
@@ -268,12 +266,7 @@ export class RedisQueues implements QueueEngine {
   private emitLetters(queue: string, letters: Letter[], reason: string): void {
     for (const [id, data, attempts] of letters) {
       const letter: DeadLetter = { queue, id, data: JSON.parse(data) as Json, attempts, reason };
-      // A listener that throws must not keep the letter from the others.
-      for (const listener of this.deadLetterListeners) {
-        try {
-          listener(letter);
-        } catch {}
-      }
+      this.deadLetters.notify(letter);
     }
   }
 

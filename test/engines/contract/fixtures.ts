@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
+import { deletePrefix } from '../../../bench/lib/redisKeys.js';
 import type { Engine, PresenceChange, StoredMessage } from '../../../src/engines/Engine.js';
 import { memoryEngine } from '../../../src/engines/memory/index.js';
 import type { EngineDelivery } from '../../../src/engines/QueueEngine.js';
@@ -84,14 +85,7 @@ export async function deleteKeys(prefixes: string[]): Promise<void> {
   if (prefixes.length === 0) return;
   const redis = new Redis(REDIS_URL);
   try {
-    for (const prefix of prefixes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
+    for (const prefix of prefixes) await deletePrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
