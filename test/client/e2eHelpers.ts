@@ -1,5 +1,11 @@
 import { afterEach } from 'vitest';
-import { type Client, type ClientOptions, createClient } from '../../src/index.js';
+import {
+  type Client,
+  type ClientOptions,
+  createClient,
+  type Message,
+  type Subscription,
+} from '../../src/index.js';
 import { createServer, type Server, type ServerOptions } from '../../src/server/index.js';
 import { onTestEngine } from '../engines/testEngine.js';
 
@@ -28,4 +34,28 @@ export function client(options: ClientOptions): Client {
   const created = createClient({ reconnect: { minDelayMs: 10, maxDelayMs: 50 }, ...options });
   onCleanup(() => created.disconnect());
   return created;
+}
+
+/** Records a subscription's messages; `until(offset)` also sees those already received. */
+export function collect(sub: Subscription) {
+  const messages: Message[] = [];
+  const waiters: Array<{ test(m: Message): boolean; resolve(m: Message): void }> = [];
+  sub.on('message', (m) => {
+    messages.push(m);
+    for (const waiter of waiters.filter((w) => w.test(m))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(m);
+    }
+  });
+  const until = (test: (m: Message) => boolean): Promise<Message> => {
+    const seen = messages.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => waiters.push({ test, resolve }));
+  };
+  return {
+    messages,
+    offsets: () => messages.map((m) => m.offset),
+    until,
+    untilOffset: (offset: number) => until((m) => m.offset >= offset),
+  };
 }
