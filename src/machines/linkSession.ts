@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { CLOSE } from '../protocol/closeCodes.js';
 
 /**
  * Lifecycle of the peer of a bound link (protocol §17): awaiting `hello` → signed in →
@@ -31,9 +32,6 @@ export type LinkSessionEvent =
   /** This side closes the link. */
   | { type: 'CLOSE' }
   | { type: 'SOCKET_CLOSED' };
-
-const NORMAL = 1000;
-const POLICY_VIOLATION = 1008;
 
 export const linkSessionMachine = setup({
   types: {
@@ -95,7 +93,7 @@ export const linkSessionMachine = setup({
           target: 'closing',
           actions: [
             'sayBye',
-            { type: 'closeSocket', params: { code: NORMAL, reason: 'LINK_CLOSED' } },
+            { type: 'closeSocket', params: { code: CLOSE.NORMAL, reason: 'LINK_CLOSED' } },
           ],
         },
       },
@@ -106,7 +104,7 @@ export const linkSessionMachine = setup({
               target: '#linkSession.closing',
               actions: {
                 type: 'closeSocket',
-                params: { code: POLICY_VIOLATION, reason: 'HANDSHAKE_TIMEOUT' },
+                params: { code: CLOSE.POLICY_VIOLATION, reason: 'HANDSHAKE_TIMEOUT' },
               },
             },
           },

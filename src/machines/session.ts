@@ -1,10 +1,13 @@
 import { assign, emit, setup } from 'xstate';
+import { CLOSE } from '../protocol/closeCodes.js';
 
 /**
  * Server-side lifecycle of one connection: signingIn (handshake → authenticating) → open → closing →
  * closed. Only lifecycle events travel through it; frames do not. The server counts incoming
  * frames in the shared `activity` counter, and the heartbeat delay reads it when it fires.
- * Socket work is asked for by emitted events (`ping`, `tokenExpired`, `close`, `terminate`).
+ * Socket work is asked for by emitted events (`ping`, `tokenExpired`, `close`, `terminate`),
+ * not by provided actions: one machine serves every connection, and a `.provide()` per
+ * connection would rebuild its state nodes (~28 KB each). Events are read through `params`.
  */
 
 /** Longest delay a JS timer can hold; longer token lifetimes are waited out in steps. */
@@ -51,10 +54,7 @@ export type SessionEmitted =
   | { type: 'close'; code: number; reason: string }
   | { type: 'terminate' };
 
-const POLICY_VIOLATION = 1008;
-const GOING_AWAY = 1001;
-
-const closeOnRequest = { target: '#session.closing', actions: 'rememberRequestedClose' } as const;
+type CloseParams = { code: number; reason: string };
 
 export const sessionMachine = setup({
   types: {
@@ -72,7 +72,7 @@ export const sessionMachine = setup({
     closeTimeout: ({ context }) => context.closeTimeoutMs,
   },
   guards: {
-    isChallenge: ({ event }) => event.type === 'HELLO' && event.mode === 'challenge',
+    isChallenge: (_, params: { mode: AuthMode }) => params.mode === 'challenge',
     tokenExpires: ({ context }) => context.tokenRemainingMs !== null,
     tokenOutlivesTimer: ({ context }) => (context.tokenRemainingMs ?? 0) > MAX_TIMER_DELAY_MS,
     heartbeatDisabled: ({ context }) => context.heartbeatMs <= 0,
@@ -81,14 +81,13 @@ export const sessionMachine = setup({
       context.silentTicks + 1 >= SILENT_TICKS_LIMIT,
   },
   actions: {
-    signIn: assign(({ event }) => {
-      if (event.type !== 'AUTH_OK') return {};
-      return { uid: event.uid, tokenRemainingMs: event.tokenTtlMs ?? null };
-    }),
-    takeRefreshedToken: assign(({ event }) => {
-      if (event.type !== 'TOKEN_REFRESHED') return {};
-      return { tokenRemainingMs: event.tokenTtlMs ?? null };
-    }),
+    signIn: assign((_, params: { uid: string; tokenTtlMs: number | undefined }) => ({
+      uid: params.uid,
+      tokenRemainingMs: params.tokenTtlMs ?? null,
+    })),
+    takeToken: assign((_, params: { tokenTtlMs: number | undefined }) => ({
+      tokenRemainingMs: params.tokenTtlMs ?? null,
+    })),
     consumeTimerStep: assign(({ context }) => ({
       tokenRemainingMs: (context.tokenRemainingMs ?? 0) - MAX_TIMER_DELAY_MS,
     })),
@@ -99,18 +98,11 @@ export const sessionMachine = setup({
         silentTicks: silent ? context.silentTicks + 1 : 0,
       };
     }),
-    rememberRequestedClose: assign(({ event }) =>
-      event.type === 'CLOSE' ? { closeCode: event.code, closeReason: event.reason } : {},
-    ),
-    rememberAuthFailure: assign(({ event }) =>
-      event.type === 'AUTH_FAILED' ? { closeCode: POLICY_VIOLATION, closeReason: event.code } : {},
-    ),
-    rememberHandshakeTimeout: assign({
-      closeCode: POLICY_VIOLATION,
-      closeReason: 'HANDSHAKE_TIMEOUT',
-    }),
-    rememberTokenExpiry: assign({ closeCode: POLICY_VIOLATION, closeReason: 'TOKEN_EXPIRED' }),
-    rememberHeartbeatTimeout: assign({ closeCode: GOING_AWAY, closeReason: 'HEARTBEAT_TIMEOUT' }),
+    /** What `closing` will close the socket with. */
+    rememberClose: assign((_, params: CloseParams) => ({
+      closeCode: params.code,
+      closeReason: params.reason,
+    })),
     emitPing: emit({ type: 'ping' }),
     emitTokenExpired: emit(({ context }) => ({
       type: 'tokenExpired' as const,
@@ -131,7 +123,7 @@ export const sessionMachine = setup({
     tokenRemainingMs: null,
     seenActivity: input.activity.count,
     silentTicks: 0,
-    closeCode: 1000,
+    closeCode: CLOSE.NORMAL,
     closeReason: '',
   }),
   initial: 'signingIn',
@@ -143,14 +135,31 @@ export const sessionMachine = setup({
     signingIn: {
       initial: 'handshake',
       after: {
-        handshakeTimeout: { target: '#session.closing', actions: 'rememberHandshakeTimeout' },
+        handshakeTimeout: {
+          target: '#session.closing',
+          actions: {
+            type: 'rememberClose',
+            params: { code: CLOSE.POLICY_VIOLATION, reason: 'HANDSHAKE_TIMEOUT' },
+          },
+        },
       },
-      on: { CLOSE: closeOnRequest },
+      on: {
+        CLOSE: {
+          target: '#session.closing',
+          actions: {
+            type: 'rememberClose',
+            params: ({ event }) => ({ code: event.code, reason: event.reason }),
+          },
+        },
+      },
       states: {
         handshake: {
           on: {
             HELLO: [
-              { guard: 'isChallenge', target: 'authenticating.awaitingSignature' },
+              {
+                guard: { type: 'isChallenge', params: ({ event }) => ({ mode: event.mode }) },
+                target: 'authenticating.awaitingSignature',
+              },
               { target: 'authenticating.verifying' },
             ],
           },
@@ -158,8 +167,20 @@ export const sessionMachine = setup({
         authenticating: {
           initial: 'verifying',
           on: {
-            AUTH_OK: { target: '#session.open', actions: 'signIn' },
-            AUTH_FAILED: { target: '#session.closing', actions: 'rememberAuthFailure' },
+            AUTH_OK: {
+              target: '#session.open',
+              actions: {
+                type: 'signIn',
+                params: ({ event }) => ({ uid: event.uid, tokenTtlMs: event.tokenTtlMs }),
+              },
+            },
+            AUTH_FAILED: {
+              target: '#session.closing',
+              actions: {
+                type: 'rememberClose',
+                params: ({ event }) => ({ code: CLOSE.POLICY_VIOLATION, reason: event.code }),
+              },
+            },
           },
           states: {
             awaitingSignature: { on: { SIGNATURE: 'verifying' } },
@@ -171,11 +192,27 @@ export const sessionMachine = setup({
     open: {
       type: 'parallel',
       tags: ['open'],
-      on: { CLOSE: closeOnRequest },
+      on: {
+        CLOSE: {
+          target: '#session.closing',
+          actions: {
+            type: 'rememberClose',
+            params: ({ event }) => ({ code: event.code, reason: event.reason }),
+          },
+        },
+      },
       states: {
         token: {
           initial: 'checking',
-          on: { TOKEN_REFRESHED: { target: '.checking', actions: 'takeRefreshedToken' } },
+          on: {
+            TOKEN_REFRESHED: {
+              target: '.checking',
+              actions: {
+                type: 'takeToken',
+                params: ({ event }) => ({ tokenTtlMs: event.tokenTtlMs }),
+              },
+            },
+          },
           states: {
             checking: {
               always: [{ guard: 'tokenExpires', target: 'valid' }, { target: 'unlimited' }],
@@ -198,7 +235,13 @@ export const sessionMachine = setup({
               tags: ['tokenExpired'],
               entry: 'emitTokenExpired',
               after: {
-                tokenGrace: { target: '#session.closing', actions: 'rememberTokenExpiry' },
+                tokenGrace: {
+                  target: '#session.closing',
+                  actions: {
+                    type: 'rememberClose',
+                    params: { code: CLOSE.POLICY_VIOLATION, reason: 'TOKEN_EXPIRED' },
+                  },
+                },
               },
             },
           },
@@ -216,7 +259,10 @@ export const sessionMachine = setup({
                   {
                     guard: 'silentTooLong',
                     target: '#session.closing',
-                    actions: 'rememberHeartbeatTimeout',
+                    actions: {
+                      type: 'rememberClose',
+                      params: { code: CLOSE.GOING_AWAY, reason: 'HEARTBEAT_TIMEOUT' },
+                    },
                   },
                   { target: 'watching', reenter: true, actions: ['noteHeartbeatTick', 'emitPing'] },
                 ],
