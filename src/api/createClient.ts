@@ -4,10 +4,10 @@ import { Credentials, type TokenSource } from '../actors/credentials.js';
 import { Calls } from '../client/calls.js';
 import { epochNow, monotonicNow, realTimers } from '../client/clock.js';
 import { connectionLogic } from '../client/connectionLogic.js';
-import { type ConnectionFollower, phaseOf, routeServerMessage } from '../client/dataPath.js';
+import { routeServerMessage } from '../client/dataPath.js';
 import { Emitter } from '../client/emitter.js';
 import { Transient } from '../client/http/transient.js';
-import { emitLifecycle } from '../client/lifecycleEvents.js';
+import { type ConnectionActor, Lifecycle } from '../client/lifecycle.js';
 import { actorOptions, CLIENT_DEFAULTS, connectionInput } from '../client/options.js';
 import { Outbox } from '../client/outbox.js';
 import { Queues } from '../client/queues.js';
@@ -18,6 +18,7 @@ import type {
   RpcOptions,
 } from '../client/queueTypes.js';
 import { Rooms } from '../client/rooms.js';
+import { createSignals } from '../client/signals.js';
 import { type ActorSnapshotJson, actorJson, type ClientSnapshot } from '../client/snapshot.js';
 import type {
   CallOptions,
@@ -33,16 +34,10 @@ import type {
   PublishAck,
   Subscription,
 } from '../client/types.js';
-import { Waiters } from '../client/waiters.js';
 import { StatewireError } from '../errors/StatewireError.js';
+import type { ConnectionStateName } from '../machines/connection.js';
 import {
-  type ConnectionContext,
-  type ConnectionStateName,
-  type connectionMachine,
-  connectionStateName,
-} from '../machines/connection.js';
-import {
-  subscriptionMachine,
+  type subscriptionMachine,
   subscriptionStateName,
   subscriptionsMachine,
 } from '../machines/subscription.js';
@@ -50,122 +45,124 @@ import { requireDepthWithin } from '../protocol/depth.js';
 import type { Json } from '../protocol/frames.js';
 import { createHandle } from './handle.js';
 
-type ConnectionActor = Actor<typeof connectionMachine>;
 type AuthActor = ClientActors['auth'];
 type SubscriptionActor = Actor<typeof subscriptionMachine>;
 
+/**
+ * The facade. The constructor assembles the client in dependency order, each part from parts
+ * built before it: the data path (calls → rooms, queues), then the connection that feeds it
+ * server frames, then what follows the connection. The data path's requests back up (wake,
+ * token expired, send failed) are signals, connected last.
+ */
 class StatewireClient implements Client {
-  readonly #emitter = new Emitter<ClientEvents>();
+  readonly #events = new Emitter<ClientEvents>();
   readonly #credentials: Credentials;
   readonly #outbox = new Outbox();
   readonly #calls: Calls;
-  readonly #transient: Transient;
+  readonly #registry: Actor<typeof subscriptionsMachine>;
   readonly #rooms: Rooms;
   readonly #queues: Queues;
-  /** Told of every phase change, in this order. */
-  readonly #followers: readonly ConnectionFollower[];
   readonly #connection: ConnectionActor;
+  readonly #lifecycle: Lifecycle;
   readonly #auth: AuthActor;
-  readonly #registry: Actor<typeof subscriptionsMachine>;
-  #state: ConnectionStateName = 'idle';
-  readonly #connectWaiters = new Waiters();
+  readonly #transient: Transient;
 
   constructor(options: ClientOptions) {
     if (typeof options?.url !== 'string' || options.url === '') {
       throw new StatewireError('BAD_REQUEST', 'createClient: `url` is required');
     }
     const shared = actorOptions(options);
-    const now = monotonicNow(options.clock);
-    this.#credentials = new Credentials(options.token);
+    const clock = options.clock ?? realTimers;
+    const timeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
+    const events = this.#events;
+    const outbox = this.#outbox;
+    const credentials = new Credentials(options.token);
+    this.#credentials = credentials;
+    const signals = createSignals();
 
-    this.#calls = new Calls({
-      outbox: this.#outbox,
-      clock: options.clock ?? realTimers,
-      now,
-      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+    // The data path: calls over the outbox; rooms and queues over the calls.
+    const calls = new Calls({
+      outbox,
+      clock,
+      now: monotonicNow(options.clock),
+      timeoutMs,
       maxBuffered: options.maxBuffered ?? CLIENT_DEFAULTS.maxBuffered,
-      wake: () => this.#wake(),
-      refreshToken: () => this.#auth.send({ type: 'EXPIRED' }),
-      reportSendFailure: ({ code, message, recoverable }) =>
-        this.#emitter.emit('error', { code, message, recoverable }),
+      signals,
     });
+    const registry = createActor(subscriptionsMachine, { ...shared, id: 'subscriptions' }).start();
+    const rooms = new Rooms({ calls, parent: registry });
+    const queues = new Queues({
+      calls,
+      outbox,
+      clock,
+      timeoutMs,
+      parent: registry,
+      signals,
+      emit: (name, payload) => events.emit(name, payload),
+    });
+    this.#calls = calls;
+    this.#registry = registry;
+    this.#rooms = rooms;
+    this.#queues = queues;
 
+    // The connection: its socket fills the outbox's frames and routes server frames forward.
+    const connection = createActor(
+      connectionLogic({
+        options,
+        credentials,
+        outbox,
+        requestToken: (token) => calls.request({ type: 'token', token }, { retryOnExpired: false }),
+        onMessage: (message) => routeServerMessage(message, { calls, rooms, queues }),
+        onError: (error) => events.emit('error', error),
+      }),
+      { ...shared, id: 'connection', input: connectionInput(options, credentials) },
+    );
+    connection.on('error', ({ code, message, recoverable }) =>
+      events.emit('error', { code, message, recoverable }),
+    );
+    const lifecycle = new Lifecycle({
+      connection,
+      outbox,
+      calls,
+      followers: [rooms, queues],
+      events,
+    });
+    connection.start();
+    const auth = connection.getSnapshot().children.auth as unknown as AuthActor;
+    auth.on('refreshed', () => calls.onTokenRefreshed());
+    auth.on('refreshFailed', ({ code, message }) => {
+      calls.onTokenRefreshFailed(code, message);
+      // A refusal ends the session: the connection reports it once, as it closes.
+      if (code !== 'UNAUTHORIZED') events.emit('error', { code, message, recoverable: true });
+    });
+    this.#connection = connection;
+    this.#lifecycle = lifecycle;
+    this.#auth = auth;
+
+    // HTTP for the calls of a lazy client with no socket (SPEC §6).
     this.#transient = new Transient({
       options,
-      credentials: this.#credentials,
-      clock: options.clock ?? realTimers,
+      credentials,
+      clock,
       now: epochNow(options.clock),
-      uid: () => this.uid,
-      state: () => this.#state,
+      uid: () => connection.getSnapshot().context.uid,
+      state: () => lifecycle.state,
     });
 
-    this.#registry = createActor(subscriptionsMachine, { ...shared, id: 'subscriptions' }).start();
-    this.#queues = new Queues({
-      calls: this.#calls,
-      outbox: this.#outbox,
-      clock: options.clock ?? realTimers,
-      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
-      parent: this.#registry,
-      wake: () => this.#wake(),
-      emit: (name, payload) => this.#emitter.emit(name, payload),
-    });
-    const subscriptionLogic = subscriptionMachine.provide({
-      actions: {
-        requestSubscribe: ({ context }) => this.#rooms.requestSubscribe(context.room),
-        requestUnsubscribe: ({ context }) => this.#rooms.requestUnsubscribe(context.room),
-      },
-    });
-    this.#rooms = new Rooms({
-      calls: this.#calls,
-      createActor: (room) => {
-        // Not spawnChild: it copies the parent's children map each time (O(N²) for 10k rooms).
-        return createActor(subscriptionLogic, {
-          parent: this.#registry,
-          id: room,
-          input: { room },
-        }).start();
-      },
-    });
-
-    this.#followers = [this.#rooms, this.#queues];
-    const dataPath = { calls: this.#calls, rooms: this.#rooms, queues: this.#queues };
-
-    const logic = connectionLogic({
-      options,
-      credentials: this.#credentials,
-      outbox: this.#outbox,
-      requestToken: (token) =>
-        this.#calls.request({ type: 'token', token }, { retryOnExpired: false }),
-      onMessage: (message) => routeServerMessage(message, dataPath),
-      onError: (error) => this.#emitter.emit('error', error),
-    });
-
-    this.#connection = createActor(logic, {
-      ...shared,
-      id: 'connection',
-      input: connectionInput(options, this.#credentials),
-    });
-    this.#connection.on('error', ({ code, message, recoverable }) =>
-      this.#emitter.emit('error', { code, message, recoverable }),
+    // The back-edges, now that everything they reach exists.
+    signals.on('wake', () => lifecycle.wake());
+    signals.on('tokenExpired', () => auth.send({ type: 'EXPIRED' }));
+    signals.on('sendFailed', ({ code, message, recoverable }) =>
+      events.emit('error', { code, message, recoverable }),
     );
-    this.#connection.subscribe((snapshot) => this.#onConnection(snapshot));
-    this.#connection.start();
-    this.#auth = this.#connection.getSnapshot().children.auth as unknown as AuthActor;
-    this.#auth.on('refreshed', () => this.#calls.onTokenRefreshed());
-    this.#auth.on('refreshFailed', ({ code, message }) => {
-      this.#calls.onTokenRefreshFailed(code, message);
-      // A refusal ends the session: the connection reports it once, as it closes.
-      if (code !== 'UNAUTHORIZED')
-        this.#emitter.emit('error', { code, message, recoverable: true });
-    });
   }
 
   get state(): ConnectionStateName {
-    return this.#state;
+    return this.#lifecycle.state;
   }
 
   get isConnected(): boolean {
-    return this.#state === 'connected';
+    return this.#lifecycle.state === 'connected';
   }
 
   get uid(): string | undefined {
@@ -185,25 +182,16 @@ class StatewireClient implements Client {
   }
 
   on<K extends keyof ClientEvents>(name: K, handler: (payload: ClientEvents[K]) => void) {
-    return this.#emitter.on(name, handler);
+    return this.#events.on(name, handler);
   }
 
   connect(): Promise<void> {
-    if (this.#state === 'connected') return Promise.resolve();
-    const signedIn = this.#connectWaiters.wait();
-    if (this.#state === 'idle' || this.#state === 'closed' || this.#state === 'reconnecting') {
-      this.#connection.send({ type: 'CONNECT' });
-    }
-    return signedIn;
+    return this.#lifecycle.connect();
   }
 
   async disconnect(): Promise<void> {
     this.#transient.stop();
-    if (this.#state === 'idle' || this.#state === 'closed') {
-      this.#stopped(undefined);
-      return;
-    }
-    this.#connection.send({ type: 'DISCONNECT' });
+    this.#lifecycle.disconnect();
   }
 
   snapshot(): ClientSnapshot {
@@ -212,8 +200,8 @@ class StatewireClient implements Client {
       subscriptions[room] = actorJson(actor, subscriptionStateName(actor.getSnapshot()));
     }
     const snapshot: ClientSnapshot = {
-      state: this.#state,
-      connection: actorJson(this.#connection, this.#state),
+      state: this.#lifecycle.state,
+      connection: actorJson(this.#connection, this.#lifecycle.state),
       auth: actorJson(this.#auth),
       subscriptions,
       consumers: this.#queues.snapshot(),
@@ -226,7 +214,7 @@ class StatewireClient implements Client {
       throw new StatewireError('BAD_REQUEST', 'subscribe: room must be a non-empty string');
     }
     const subscription = this.#rooms.subscribe(room, handler);
-    this.#wake();
+    this.#lifecycle.wake();
     return subscription;
   }
 
@@ -339,49 +327,6 @@ class StatewireClient implements Client {
 
   handle(): ClientHandle {
     return createHandle({ client: this, queues: this.#queues });
-  }
-
-  /** Opens the connection on first use (lazy). */
-  #wake(): void {
-    if (this.#state === 'idle' || this.#state === 'closed') {
-      this.#connection.send({ type: 'CONNECT' });
-    }
-  }
-
-  #onConnection(snapshot: ReturnType<ConnectionActor['getSnapshot']>): void {
-    const to = connectionStateName(snapshot);
-    const from = this.#state;
-    if (to === from) return;
-    this.#state = to;
-    const context = snapshot.context;
-
-    // Data path first, so that handlers of the events below see a consistent client.
-    const phase = phaseOf(to, context);
-    if (phase === 'online') {
-      this.#outbox.maxFrameBytes = context.maxPayload ?? this.#outbox.maxFrameBytes;
-      this.#calls.setPhase('online');
-      for (const follower of this.#followers) follower.goOnline();
-      this.#calls.flush();
-      this.#connectWaiters.resolve();
-    } else if (phase === 'stopped') {
-      this.#stopped(context.failure);
-    } else {
-      this.#calls.setPhase(phase);
-      if (from === 'connected') for (const follower of this.#followers) follower.goOffline();
-    }
-
-    emitLifecycle(this.#emitter, from, to, context);
-  }
-
-  /** Idle or closed: nothing may stay pending. */
-  #stopped(failure: ConnectionContext['failure']): void {
-    const error = failure
-      ? new StatewireError(failure.code, failure.message)
-      : new StatewireError('DISCONNECTED', 'client disconnected');
-    this.#calls.setPhase('stopped', error);
-    const stopFailure = failure ? { code: failure.code, message: failure.message } : undefined;
-    for (const follower of this.#followers) follower.stop(stopFailure);
-    this.#connectWaiters.reject(error);
   }
 }
 

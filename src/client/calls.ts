@@ -3,6 +3,7 @@ import { StatewireError } from '../errors/StatewireError.js';
 import type { RequestId, WireError } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
 import type { Outbox } from './outbox.js';
+import type { Signals } from './signals.js';
 
 /**
  * Where the client stands, seen from the calls:
@@ -48,12 +49,8 @@ export interface CallsDeps {
   now(): number;
   timeoutMs: number;
   maxBuffered: number;
-  /** Lazy start: a call made while stopped opens the connection. */
-  wake(): void;
-  /** A call was answered TOKEN_EXPIRED: refresh, then `onTokenRefreshed`. */
-  refreshToken(): void;
-  /** A buffered fire-and-forget `send` could not go out (it has no promise to reject). */
-  reportSendFailure(error: StatewireError): void;
+  /** Where `wake`, `tokenExpired` and `sendFailed` go. */
+  signals: Signals;
 }
 
 const noop = () => undefined;
@@ -105,7 +102,7 @@ export class Calls {
     }
     if (this.#buffer.length >= this.deps.maxBuffered) return false;
     this.#buffer.push(call);
-    if (this.#phase === 'stopped') this.deps.wake();
+    if (this.#phase === 'stopped') this.deps.signals.emit('wake', undefined);
     return true;
   }
 
@@ -146,7 +143,7 @@ export class Calls {
           return this.#enqueue(call);
         case 'stopped':
           this.#enqueue(call);
-          return this.deps.wake();
+          return this.deps.signals.emit('wake', undefined);
       }
     });
   }
@@ -164,7 +161,7 @@ export class Calls {
       try {
         this.deps.outbox.send(call.message);
       } catch (error) {
-        this.deps.reportSendFailure(error as StatewireError);
+        this.deps.signals.emit('sendFailed', error as StatewireError);
       }
       return;
     }
@@ -215,7 +212,7 @@ export class Calls {
     if (error.code === 'TOKEN_EXPIRED' && call.retryOnExpired) {
       call.retryOnExpired = false;
       this.#held.push(call);
-      this.deps.refreshToken();
+      this.deps.signals.emit('tokenExpired', undefined);
       return;
     }
     this.#stopTimer(call);

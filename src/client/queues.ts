@@ -20,6 +20,7 @@ import type {
   RpcOptions,
 } from './queueTypes.js';
 import { RpcCalls } from './rpc.js';
+import type { Signals } from './signals.js';
 import { type ActorSnapshotJson, actorJson } from './snapshot.js';
 import type { ClientEvents } from './types.js';
 
@@ -33,8 +34,8 @@ export interface QueuesDeps {
   timeoutMs: number;
   /** Parent of the consumer actors (shared system: clock, inspection). */
   parent: AnyActorRef;
-  /** Lazy start: opens the connection. */
-  wake(): void;
+  /** Where `wake` (lazy start: open the connection) goes. */
+  signals: Signals;
   emit<K extends QueueEventName>(name: K, payload: ClientEvents[K]): void;
 }
 
@@ -103,7 +104,7 @@ export class Queues {
       );
       created.handler = handler;
       record = created;
-      this.deps.wake();
+      this.deps.signals.emit('wake', undefined);
     }
     record.owner = owner;
     return this.#registered(record);
@@ -225,7 +226,7 @@ export class Queues {
     if (!record || record.finished) {
       record = this.#create('', (frame, generation) => this.#onReply(frame, generation));
       this.#reply = record;
-      this.deps.wake();
+      this.deps.signals.emit('wake', undefined);
     }
     // Known from an earlier registration: requests wait in the publish buffer meanwhile.
     if (record.registeredOnce) return record.name;

@@ -1,9 +1,11 @@
+import { type AnyActorRef, createActor } from 'xstate';
 import type { StatewireError } from '../errors/StatewireError.js';
 import type { Tagged } from '../machines/stateNames.js';
 import {
   type SubscriptionContext,
   type SubscriptionEvent,
   type SubscriptionState,
+  subscriptionMachine,
   subscriptionStateName,
 } from '../machines/subscription.js';
 import type { JoinMsg, LeaveMsg, RoomMessage, StreamPosition } from '../protocol/frames.js';
@@ -66,8 +68,8 @@ class RoomRecord {
 
 export interface RoomsDeps {
   calls: Calls;
-  /** Creates and starts the actor of a new room subscription. */
-  createActor(room: string): SubscriptionActorRef;
+  /** Parent of the subscription actors (shared system: clock, inspection). */
+  parent: AnyActorRef;
 }
 
 type Callbacks = Map<string, Set<MessageHandler>>;
@@ -108,13 +110,25 @@ export class Rooms {
   readonly #byEvent: Callbacks = new Map();
   readonly #byRoom: Callbacks = new Map();
   readonly #byRoomEvent: Callbacks = new Map();
+  readonly #logic = subscriptionMachine.provide({
+    actions: {
+      requestSubscribe: ({ context }) => this.#requestSubscribe(context.room),
+      requestUnsubscribe: ({ context }) => this.#requestUnsubscribe(context.room),
+    },
+  });
 
   constructor(private readonly deps: RoomsDeps) {}
 
   subscribe(room: string, handler?: MessageHandler): Subscription {
     let record = this.records.get(room);
     if (!record) {
-      record = new RoomRecord(room, this.deps.createActor(room), this);
+      // Not spawnChild: it copies the parent's children map each time (O(N²) for 10k rooms).
+      const actor = createActor(this.#logic, {
+        parent: this.deps.parent,
+        id: room,
+        input: { room },
+      });
+      record = new RoomRecord(room, actor.start(), this);
       this.records.set(room, record);
       if (this.deps.calls.phase === 'online') record.dispatch({ type: 'ONLINE' });
     }
@@ -137,7 +151,7 @@ export class Rooms {
   }
 
   /** Action of the subscription machine: `sub`, with `since` when resuming. */
-  requestSubscribe(room: string): void {
+  #requestSubscribe(room: string): void {
     const record = this.records.get(room);
     if (!record) return;
     const request = ++record.request;
@@ -154,7 +168,7 @@ export class Rooms {
   }
 
   /** Action of the subscription machine. */
-  requestUnsubscribe(room: string): void {
+  #requestUnsubscribe(room: string): void {
     this.deps.calls.control({ type: 'unsub', room }, () => undefined);
   }
 
