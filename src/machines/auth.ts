@@ -1,5 +1,5 @@
-import { assign, emit, fromPromise, sendParent, setup } from 'xstate';
-import type { ErrorCode } from '../errors/codes.js';
+import { assertEvent, assign, emit, fromPromise, sendParent, setup } from 'xstate';
+import { type ErrorCode, isErrorCode } from '../errors/codes.js';
 
 /**
  * How the credential is obtained. The token itself never enters this machine: it lives in a
@@ -38,10 +38,19 @@ export type AuthEmitted =
   | { type: 'refreshed' }
   | { type: 'refreshFailed'; code: ErrorCode; message: string };
 
+/** What a credential actor threw: its own code when it carries one, else UNAVAILABLE. */
 function errorOf(error: unknown): { code: ErrorCode; message: string } {
-  const e = error as { code?: ErrorCode; message?: string } | undefined;
-  return { code: e?.code ?? 'UNAVAILABLE', message: e?.message ?? String(error) };
+  const { code, message }: { code?: unknown; message?: unknown } = Object(error);
+  return {
+    code: typeof code === 'string' && isErrorCode(code) ? code : 'UNAVAILABLE',
+    message: typeof message === 'string' ? message : String(error),
+  };
 }
+
+/** `params` of a transition on a credential actor's failure or on its result. */
+const thrown = ({ event }: { event: { error: unknown } }) => ({ error: event.error });
+const tokenInfo = ({ event }: { event: { output: TokenInfo } }) => event.output;
+const newMode = ({ event }: { event: { mode: CredentialMode } }) => ({ mode: event.mode });
 
 // 2^31 - 1: the longest delay a timer accepts.
 const MAX_DELAY_MS = 2_147_483_647;
@@ -73,20 +82,17 @@ export const authMachine = setup({
       code: context.error?.code ?? 'UNAUTHORIZED',
       message: context.error?.message ?? 'unauthorized',
     })),
-    recordError: assign({ error: ({ event }) => errorOf((event as { error?: unknown }).error) }),
+    recordError: assign((_, { error }: { error: unknown }) => ({ error: errorOf(error) })),
     recordStale: assign({
       stale: true,
       error: { code: 'TOKEN_EXPIRED' as const, message: 'token expired; set a new one' },
     }),
-    recordTokenInfo: assign({
-      expiresInMs: ({ event }) => (event as { output?: TokenInfo }).output?.expiresInMs,
-      error: undefined,
-    }),
-    setMode: assign({
-      mode: ({ event }) => (event as { mode: CredentialMode }).mode,
+    recordTokenInfo: assign((_, { expiresInMs }: TokenInfo) => ({ expiresInMs, error: undefined })),
+    setMode: assign((_, { mode }: { mode: CredentialMode }) => ({
+      mode,
       stale: false,
       error: undefined,
-    }),
+    })),
     emitRefreshed: emit({ type: 'refreshed' as const }),
     emitRefreshFailed: emit(({ context }) => ({
       type: 'refreshFailed' as const,
@@ -98,10 +104,9 @@ export const authMachine = setup({
     usesFunction: ({ context }) => context.mode === 'function',
     usesStaticToken: ({ context }) => context.mode === 'static',
     isStale: ({ context }) => context.stale,
-    isUnauthorized: ({ event }) =>
-      (event as { error?: { code?: string } }).error?.code === 'UNAUTHORIZED',
+    isUnauthorized: (_, { error }: { error: unknown }) => errorOf(error).code === 'UNAUTHORIZED',
     refreshDue: ({ context }) => context.mode === 'function' && context.expiresInMs !== undefined,
-    newTokenIsFunction: ({ event }) => (event as { mode?: string }).mode === 'function',
+    newTokenIsFunction: (_, { mode }: { mode: CredentialMode }) => mode === 'function',
   },
   delays: {
     refreshLead: ({ context }) =>
@@ -111,7 +116,7 @@ export const authMachine = setup({
   id: 'auth',
   context: ({ input }) => ({ ...input, stale: false }),
   initial: 'idle',
-  on: { SET_TOKEN: { actions: 'setMode' } },
+  on: { SET_TOKEN: { actions: { type: 'setMode', params: newMode } } },
   states: {
     idle: {
       on: {
@@ -126,16 +131,27 @@ export const authMachine = setup({
       invoke: {
         id: 'fetch',
         src: 'fetchToken',
-        onDone: { target: 'ready', actions: ['recordTokenInfo', 'notifyReady'] },
+        onDone: {
+          target: 'ready',
+          actions: [{ type: 'recordTokenInfo', params: tokenInfo }, 'notifyReady'],
+        },
         onError: [
-          { guard: 'isUnauthorized', target: 'closed', actions: ['recordError', 'notifyFailed'] },
-          { target: 'idle', actions: ['recordError', 'notifyFailed'] },
+          {
+            guard: { type: 'isUnauthorized', params: thrown },
+            target: 'closed',
+            actions: [{ type: 'recordError', params: thrown }, 'notifyFailed'],
+          },
+          { target: 'idle', actions: [{ type: 'recordError', params: thrown }, 'notifyFailed'] },
         ],
       },
       on: {
         OFFLINE: 'idle',
         // The fetch under way belongs to the old credential: start over with the new one.
-        SET_TOKEN: { target: 'fetching', reenter: true, actions: 'setMode' },
+        SET_TOKEN: {
+          target: 'fetching',
+          reenter: true,
+          actions: { type: 'setMode', params: newMode },
+        },
       },
     },
     /** Credential in hand for the handshake under way. */
@@ -151,11 +167,18 @@ export const authMachine = setup({
       invoke: {
         id: 'sign',
         src: 'signChallenge',
-        input: ({ event }) => ({ challenge: (event as { challenge: string }).challenge }),
+        input: ({ event }) => {
+          assertEvent(event, 'CHALLENGE');
+          return { challenge: event.challenge };
+        },
         onDone: 'ready',
         onError: [
-          { guard: 'isUnauthorized', target: 'closed', actions: ['recordError', 'notifyFailed'] },
-          { target: 'idle', actions: ['recordError', 'notifyFailed'] },
+          {
+            guard: { type: 'isUnauthorized', params: thrown },
+            target: 'closed',
+            actions: [{ type: 'recordError', params: thrown }, 'notifyFailed'],
+          },
+          { target: 'idle', actions: [{ type: 'recordError', params: thrown }, 'notifyFailed'] },
         ],
       },
       on: { OFFLINE: 'idle' },
@@ -167,12 +190,12 @@ export const authMachine = setup({
         // Re-entered so a credential set during a refresh is sent after all (restarts it).
         SET_TOKEN: [
           {
-            guard: 'newTokenIsFunction',
+            guard: { type: 'newTokenIsFunction', params: newMode },
             target: '.refreshing',
             reenter: true,
-            actions: 'setMode',
+            actions: { type: 'setMode', params: newMode },
           },
-          { target: '.updating', reenter: true, actions: 'setMode' },
+          { target: '.updating', reenter: true, actions: { type: 'setMode', params: newMode } },
         ],
       },
       initial: 'active',
@@ -194,14 +217,21 @@ export const authMachine = setup({
           invoke: {
             id: 'refresh',
             src: 'fetchToken',
-            onDone: { target: 'updating', actions: 'recordTokenInfo' },
+            onDone: { target: 'updating', actions: { type: 'recordTokenInfo', params: tokenInfo } },
             onError: [
               {
-                guard: 'isUnauthorized',
+                guard: { type: 'isUnauthorized', params: thrown },
                 target: '#auth.closed',
-                actions: ['recordError', 'emitRefreshFailed', 'notifyFailed'],
+                actions: [
+                  { type: 'recordError', params: thrown },
+                  'emitRefreshFailed',
+                  'notifyFailed',
+                ],
               },
-              { target: 'active', actions: ['recordError', 'emitRefreshFailed'] },
+              {
+                target: 'active',
+                actions: [{ type: 'recordError', params: thrown }, 'emitRefreshFailed'],
+              },
             ],
           },
         },
@@ -215,11 +245,18 @@ export const authMachine = setup({
             ],
             onError: [
               {
-                guard: 'isUnauthorized',
+                guard: { type: 'isUnauthorized', params: thrown },
                 target: '#auth.closed',
-                actions: ['recordError', 'emitRefreshFailed', 'notifyFailed'],
+                actions: [
+                  { type: 'recordError', params: thrown },
+                  'emitRefreshFailed',
+                  'notifyFailed',
+                ],
               },
-              { target: 'active', actions: ['recordError', 'emitRefreshFailed'] },
+              {
+                target: 'active',
+                actions: [{ type: 'recordError', params: thrown }, 'emitRefreshFailed'],
+              },
             ],
           },
         },
@@ -228,7 +265,7 @@ export const authMachine = setup({
     /** The token function refused for good; only a new credential reopens. */
     closed: {
       on: {
-        SET_TOKEN: { target: 'idle', actions: 'setMode' },
+        SET_TOKEN: { target: 'idle', actions: { type: 'setMode', params: newMode } },
         PREPARE: { actions: 'notifyFailed' },
       },
     },

@@ -1,20 +1,20 @@
 import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
-import { type ErrorCode, isErrorCode, RECOVERABLE } from '../errors/codes.js';
-import { CLOSE } from '../protocol/closeCodes.js';
+import { type ErrorCode, RECOVERABLE } from '../errors/codes.js';
 import { type AuthInput, authMachine } from './auth.js';
+import {
+  backoffDelay,
+  type ConnectionFailure,
+  failureFromClose,
+  type HeartbeatPolicy,
+  heartbeatOf,
+  type ReconnectPolicy,
+} from './connectionPolicy.js';
+import { type ErrorParams, errorParams } from './eventParams.js';
 import { publicStateName, type Tagged } from './stateNames.js';
 
-/** Reconnect policy: exponential backoff with full jitter, reset after each sign-in. */
-export interface ReconnectPolicy {
-  minDelayMs: number;
-  maxDelayMs: number;
-  maxAttempts: number;
-}
-
-export interface HeartbeatPolicy {
-  intervalMs: number;
-  timeoutMs: number;
-}
+export type { ConnectionFailure, HeartbeatPolicy, ReconnectPolicy } from './connectionPolicy.js';
+// The transient HTTP path retries with the same backoff.
+export { backoffDelay } from './connectionPolicy.js';
 
 export interface ConnectionInput {
   uid?: string;
@@ -29,13 +29,6 @@ export interface ConnectionInput {
   waitOnFirstConnect: boolean;
   /** Jitter source in [0, 1) for the backoff; `Math.random` when absent. */
   random?: () => number;
-}
-
-/** Why an attempt or a session ended; `fatal` failures are never retried. */
-export interface ConnectionFailure {
-  code: ErrorCode;
-  message: string;
-  fatal: boolean;
 }
 
 export interface ConnectionContext extends ConnectionInput {
@@ -99,33 +92,7 @@ export type ConnectionEmitted = {
   recoverable: boolean;
 };
 
-/** Full jitter: a random delay in [0, min(max, min * 2^attempt)]. */
-export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: () => number) {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
-}
-
-const DEFAULT_HEARTBEAT_MS = 25_000;
-
-function heartbeatOf(context: ConnectionContext): HeartbeatPolicy {
-  if (context.heartbeat) return context.heartbeat;
-  const ms = context.serverHeartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  return { intervalMs: ms, timeoutMs: ms };
-}
-
-/** Reads a close frame: 1008 carries an error code as reason, 1002 means we spoke wrongly. */
-function failureFromClose(code: number, reason: string, opened: boolean): ConnectionFailure {
-  if (code === CLOSE.POLICY_VIOLATION && isErrorCode(reason)) {
-    return { code: reason, message: `closed by server: ${reason}`, fatal: !RECOVERABLE[reason] };
-  }
-  if (code === CLOSE.PROTOCOL_ERROR) {
-    return { code: 'BAD_REQUEST', message: `protocol error: ${reason}`, fatal: true };
-  }
-  if (!opened) {
-    return { code: 'UNAVAILABLE', message: `cannot connect: ${reason || code}`, fatal: false };
-  }
-  return { code: 'DISCONNECTED', message: `connection lost: ${reason || code}`, fatal: false };
-}
+type Welcome = Extract<SocketEvent, { type: 'WELCOME' }>;
 
 /**
  * Connection lifecycle: idle → connecting → authenticating → connected, with reconnect
@@ -148,55 +115,45 @@ export const connectionMachine = setup({
   },
   actions: {
     /** Provided by the client: sends `hello` with the current credential. */
-    sendHello: () => undefined,
+    sendHello: (_) => undefined,
     /** Provided by the client: sends a heartbeat `ping`. */
-    sendPing: () => undefined,
+    sendPing: (_) => undefined,
     startSession: assign({ attempt: 0, signedInOnce: false, close: undefined, failure: undefined }),
     beginAttempt: assign({ opened: false, byeReason: undefined }),
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1, failure: undefined }),
     /** Back from the bfcache: a fresh attempt, not one more retry of the backoff. */
     clearFailure: assign({ failure: undefined }),
     prepareCredentials: sendTo('auth', { type: 'PREPARE' }),
-    forwardChallenge: sendTo('auth', ({ event }) => ({
-      type: 'CHALLENGE',
-      challenge: (event as { challenge: string }).challenge,
+    forwardChallenge: sendTo('auth', (_, { challenge }: { challenge: string }) => ({
+      type: 'CHALLENGE' as const,
+      challenge,
     })),
     forwardExpired: sendTo('auth', { type: 'EXPIRED' }),
     notifySignedIn: sendTo('auth', { type: 'SIGNED_IN' }),
     notifyOffline: sendTo('auth', { type: 'OFFLINE' }),
-    signIn: assign(({ event }) => {
-      const welcome = event as Extract<SocketEvent, { type: 'WELCOME' }>;
-      return {
-        uid: welcome.uid,
-        session: welcome.session,
-        serverHeartbeatMs: welcome.heartbeatMs,
-        maxPayload: welcome.maxPayload,
-        attempt: 0,
-        signedInOnce: true,
-        close: undefined,
-        failure: undefined,
-      };
-    }),
-    recordClose: assign(({ context, event }) => {
-      const { code, reason } = event as Extract<SocketEvent, { type: 'SOCKET.CLOSED' }>;
-      return {
-        close: { code, reason: context.byeReason ?? reason },
-        failure: context.failure ?? failureFromClose(code, reason, context.opened),
-      };
-    }),
+    signIn: assign((_, welcome: Welcome) => ({
+      uid: welcome.uid,
+      session: welcome.session,
+      serverHeartbeatMs: welcome.heartbeatMs,
+      maxPayload: welcome.maxPayload,
+      attempt: 0,
+      signedInOnce: true,
+      close: undefined,
+      failure: undefined,
+    })),
+    recordClose: assign(({ context }, { code, reason }: { code: number; reason: string }) => ({
+      close: { code, reason: context.byeReason ?? reason },
+      failure: context.failure ?? failureFromClose(code, reason, context.opened),
+    })),
     markOpened: assign({ opened: true }),
-    recordBye: assign({ byeReason: ({ event }) => (event as { reason: string }).reason }),
-    recordServerError: assign(({ context, event }) => {
-      const { code, message } = event as { code: ErrorCode; message: string };
-      return { failure: context.failure ?? { code, message, fatal: !RECOVERABLE[code] } };
-    }),
-    recordAuthFailure: assign(({ event }) => {
-      const { code, message } = event as { code: ErrorCode; message: string };
-      // A token function that merely failed (network) is retried; a refusal is not.
-      return {
-        failure: { code, message, fatal: code === 'UNAUTHORIZED' || code === 'TOKEN_EXPIRED' },
-      };
-    }),
+    recordBye: assign((_, { reason }: { reason: string }) => ({ byeReason: reason })),
+    recordServerError: assign(({ context }, { code, message }: ErrorParams) => ({
+      failure: context.failure ?? { code, message, fatal: !RECOVERABLE[code] },
+    })),
+    // A token function that merely failed (network) is retried; a refusal is not.
+    recordAuthFailure: assign((_, { code, message }: ErrorParams) => ({
+      failure: { code, message, fatal: code === 'UNAUTHORIZED' || code === 'TOKEN_EXPIRED' },
+    })),
     recordTimeout: assign({
       failure: { code: 'TIMEOUT' as const, message: 'connect/handshake timeout', fatal: false },
     }),
@@ -231,10 +188,12 @@ export const connectionMachine = setup({
         });
       }
     }),
-    reportServerError: emit(({ event }) => {
-      const { code, message } = event as { code: ErrorCode; message: string };
-      return { type: 'error' as const, code, message, recoverable: true };
-    }),
+    reportServerError: emit((_, { code, message }: ErrorParams) => ({
+      type: 'error' as const,
+      code,
+      message,
+      recoverable: true,
+    })),
   },
   guards: {
     isFatal: ({ context }) => context.failure?.fatal === true,
@@ -242,7 +201,7 @@ export const connectionMachine = setup({
     reconnectDisabled: ({ context }) => context.reconnect === false,
     attemptsExhausted: ({ context }) =>
       context.reconnect !== false && context.attempt >= context.reconnect.maxAttempts,
-    isTokenExpired: ({ event }) => (event as { code?: string }).code === 'TOKEN_EXPIRED',
+    isTokenExpired: (_, { code }: ErrorParams) => code === 'TOKEN_EXPIRED',
     heartbeatEnabled: ({ context }) =>
       context.heartbeat !== false && heartbeatOf(context).intervalMs > 0,
   },
@@ -275,8 +234,11 @@ export const connectionMachine = setup({
       exit: 'notifyOffline',
       on: {
         DISCONNECT: { target: 'closed', actions: 'recordClientClose' },
-        'SOCKET.CLOSED': { target: 'lost', actions: 'recordClose' },
-        BYE: { actions: 'recordBye' },
+        'SOCKET.CLOSED': {
+          target: 'lost',
+          actions: { type: 'recordClose', params: ({ event }) => event },
+        },
+        BYE: { actions: { type: 'recordBye', params: ({ event }) => event } },
         'NETWORK.OFFLINE': { target: 'lost', actions: 'recordNetworkOffline' },
         'PAGE.HIDDEN': [
           { guard: 'reconnectDisabled', target: 'closed', actions: 'recordPageHidden' },
@@ -296,12 +258,21 @@ export const connectionMachine = setup({
           after: { handshakeTimeout: { target: '#connection.lost', actions: 'recordTimeout' } },
           on: {
             'AUTH.READY': { actions: 'sendHello' },
-            'AUTH.FAILED': { target: '#connection.lost', actions: 'recordAuthFailure' },
-            CHALLENGE: { actions: 'forwardChallenge' },
-            WELCOME: { target: 'connected', actions: ['signIn', 'notifySignedIn'] },
+            'AUTH.FAILED': {
+              target: '#connection.lost',
+              actions: { type: 'recordAuthFailure', params: errorParams },
+            },
+            CHALLENGE: { actions: { type: 'forwardChallenge', params: ({ event }) => event } },
+            WELCOME: {
+              target: 'connected',
+              actions: [{ type: 'signIn', params: ({ event }) => event }, 'notifySignedIn'],
+            },
             'SERVER.ERROR': [
-              { guard: 'isTokenExpired', actions: ['recordServerError', 'forwardExpired'] },
-              { actions: 'recordServerError' },
+              {
+                guard: { type: 'isTokenExpired', params: errorParams },
+                actions: [{ type: 'recordServerError', params: errorParams }, 'forwardExpired'],
+              },
+              { actions: { type: 'recordServerError', params: errorParams } },
             ],
           },
         },
@@ -309,10 +280,13 @@ export const connectionMachine = setup({
           tags: ['connected'],
           on: {
             'SERVER.ERROR': [
-              { guard: 'isTokenExpired', actions: 'forwardExpired' },
-              { actions: 'reportServerError' },
+              { guard: { type: 'isTokenExpired', params: errorParams }, actions: 'forwardExpired' },
+              { actions: { type: 'reportServerError', params: errorParams } },
             ],
-            'AUTH.FAILED': { target: '#connection.lost', actions: 'recordAuthFailure' },
+            'AUTH.FAILED': {
+              target: '#connection.lost',
+              actions: { type: 'recordAuthFailure', params: errorParams },
+            },
           },
           initial: 'waiting',
           states: {

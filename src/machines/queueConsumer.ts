@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
+import { type ErrorParams, errorParams } from './eventParams.js';
 import { publicStateName, type Tagged } from './stateNames.js';
 
 export interface QueueConsumerInput {
@@ -50,6 +51,8 @@ export function queueConsumerStateName(snapshot: Tagged): QueueConsumerState {
   return publicStateName(snapshot, QUEUE_CONSUMER_STATES, 'registering');
 }
 
+const queueParams = ({ event }: { event: { queue: string } }) => ({ queue: event.queue });
+
 /**
  * One queue consumer. It only tracks the lifecycle; deliveries never pass through it (the
  * client's queue router hands them to the handler). The `qreg`/`qunreg` frames are sent by
@@ -67,23 +70,14 @@ export const queueConsumerMachine = setup({
     requestRegister: () => undefined,
     /** Provided by the client: sends `qunreg {queue}`. */
     requestUnregister: () => undefined,
-    recordQueue: assign({
-      queue: ({ event }) => (event as { queue: string }).queue,
-    }),
+    recordQueue: assign((_, { queue }: { queue: string }) => ({ queue })),
     forgetQueue: assign({ queue: '' }),
-    recordError: assign({
-      error: ({ event }) => {
-        const { code, message } = event as { code: ErrorCode; message: string };
-        return { code, message };
-      },
-    }),
+    recordError: assign((_, error: ErrorParams) => ({ error })),
   },
   guards: {
     /** The server removed our temporary queue while we were away. */
-    temporaryQueueGone: ({ context, event }) =>
-      context.temporary &&
-      context.queue !== '' &&
-      (event as { code?: ErrorCode }).code === 'NOT_FOUND',
+    temporaryQueueGone: ({ context }, { code }: ErrorParams) =>
+      context.temporary && context.queue !== '' && code === 'NOT_FOUND',
   },
 }).createMachine({
   id: 'queueConsumer',
@@ -95,7 +89,7 @@ export const queueConsumerMachine = setup({
       initial: 'waiting',
       on: {
         CLOSE: 'unregistered',
-        FAIL: { target: 'failed', actions: 'recordError' },
+        FAIL: { target: 'failed', actions: { type: 'recordError', params: errorParams } },
       },
       states: {
         /** Offline: nothing sent yet. */
@@ -106,8 +100,14 @@ export const queueConsumerMachine = setup({
           entry: 'requestRegister',
           on: {
             OFFLINE: 'waiting',
-            REGISTERED: { target: '#queueConsumer.active', actions: 'recordQueue' },
-            REJECTED: { target: '#queueConsumer.failed', actions: 'recordError' },
+            REGISTERED: {
+              target: '#queueConsumer.active',
+              actions: { type: 'recordQueue', params: queueParams },
+            },
+            REJECTED: {
+              target: '#queueConsumer.failed',
+              actions: { type: 'recordError', params: errorParams },
+            },
             // A late answer is unregistered by the client (a temporary queue has no name yet).
             CLOSE: '#queueConsumer.unregistered',
           },
@@ -119,7 +119,7 @@ export const queueConsumerMachine = setup({
       on: {
         OFFLINE: 'offline',
         CLOSE: { target: 'unregistered', actions: 'requestUnregister' },
-        FAIL: { target: 'failed', actions: 'recordError' },
+        FAIL: { target: 'failed', actions: { type: 'recordError', params: errorParams } },
       },
     },
     /** Registered before, socket lost: the server has detached us. */
@@ -128,7 +128,7 @@ export const queueConsumerMachine = setup({
       on: {
         ONLINE: 'reregistering',
         CLOSE: 'unregistered',
-        FAIL: { target: 'failed', actions: 'recordError' },
+        FAIL: { target: 'failed', actions: { type: 'recordError', params: errorParams } },
       },
     },
     reregistering: {
@@ -136,18 +136,18 @@ export const queueConsumerMachine = setup({
       entry: 'requestRegister',
       on: {
         OFFLINE: 'offline',
-        REGISTERED: { target: 'active', actions: 'recordQueue' },
+        REGISTERED: { target: 'active', actions: { type: 'recordQueue', params: queueParams } },
         REJECTED: [
           {
-            guard: 'temporaryQueueGone',
+            guard: { type: 'temporaryQueueGone', params: errorParams },
             target: 'reregistering',
             reenter: true,
             actions: 'forgetQueue',
           },
-          { target: 'failed', actions: 'recordError' },
+          { target: 'failed', actions: { type: 'recordError', params: errorParams } },
         ],
         CLOSE: { target: 'unregistered', actions: 'requestUnregister' },
-        FAIL: { target: 'failed', actions: 'recordError' },
+        FAIL: { target: 'failed', actions: { type: 'recordError', params: errorParams } },
       },
     },
     unregistered: { type: 'final', tags: ['unregistered'] },

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
+import { type ErrorParams, errorParams } from './eventParams.js';
 import { publicStateName, type Tagged } from './stateNames.js';
 
 export interface SubscriptionInput {
@@ -17,6 +18,12 @@ export interface SubscriptionContext {
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT']);
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 20_000;
+
+/** Backoff before resubscribe attempt `retries` (≥ 1): in [ceiling/2, ceiling). */
+export function resubscribeDelay(retries: number, random: () => number): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.max(0, retries - 1));
+  return Math.floor(ceiling / 2 + (random() * ceiling) / 2);
+}
 
 export type SubscriptionEvent =
   /** The client signed in: (re)subscribe. */
@@ -62,20 +69,17 @@ export const subscriptionMachine = setup({
     requestUnsubscribe: () => undefined,
     countRetry: assign({ retries: ({ context }) => context.retries + 1 }),
     resetRetries: assign({ retries: 0 }),
-    recordError: assign({
-      error: ({ event }) => {
-        const { code, message } = event as { code: ErrorCode; message: string };
-        return { code, message };
-      },
-    }),
+    recordError: assign((_, error: ErrorParams) => ({ error })),
   },
   guards: {
-    isRetryable: ({ event }) => RETRYABLE.has((event as { code: ErrorCode }).code),
+    isRetryable: (_, { code }: ErrorParams) => RETRYABLE.has(code),
   },
   delays: {
-    /** Exponential backoff between resubscribe attempts after a retryable refusal. */
-    resubscribeDelay: ({ context }) =>
-      Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.max(0, context.retries - 1)),
+    /**
+     * Exponential backoff between resubscribe attempts after a retryable refusal, with equal
+     * jitter (half fixed, half random) so the rooms of many clients do not ask in lockstep.
+     */
+    resubscribeDelay: ({ context }) => resubscribeDelay(context.retries, Math.random),
   },
 }).createMachine({
   id: 'subscription',
@@ -87,7 +91,7 @@ export const subscriptionMachine = setup({
       initial: 'waiting',
       on: {
         CLOSE: 'unsubscribed',
-        FAIL: { target: 'failed', actions: 'recordError' },
+        FAIL: { target: 'failed', actions: { type: 'recordError', params: errorParams } },
       },
       states: {
         /** Offline: nothing sent yet. */
@@ -100,8 +104,15 @@ export const subscriptionMachine = setup({
             OFFLINE: 'waiting',
             SUBSCRIBED: { target: '#subscription.subscribed', actions: 'resetRetries' },
             REJECTED: [
-              { guard: 'isRetryable', target: 'retrying', actions: ['recordError', 'countRetry'] },
-              { target: '#subscription.failed', actions: 'recordError' },
+              {
+                guard: { type: 'isRetryable', params: errorParams },
+                target: 'retrying',
+                actions: [{ type: 'recordError', params: errorParams }, 'countRetry'],
+              },
+              {
+                target: '#subscription.failed',
+                actions: { type: 'recordError', params: errorParams },
+              },
             ],
             CLOSE: { target: '#subscription.unsubscribed', actions: 'requestUnsubscribe' },
           },
@@ -118,7 +129,7 @@ export const subscriptionMachine = setup({
       on: {
         OFFLINE: 'subscribing',
         CLOSE: { target: 'unsubscribed', actions: 'requestUnsubscribe' },
-        FAIL: { target: 'failed', actions: 'recordError' },
+        FAIL: { target: 'failed', actions: { type: 'recordError', params: errorParams } },
       },
     },
     unsubscribed: { type: 'final', tags: ['unsubscribed'] },

@@ -3,12 +3,12 @@ import { createActor, fromCallback, SimulatedClock, setup } from 'xstate';
 import { createNetworkLogic } from '../../src/actors/network.js';
 import type { authMachine } from '../../src/machines/auth.js';
 import {
-  backoffDelay,
   type ConnectionEvent,
   type ConnectionInput,
   connectionMachine,
   connectionStateName,
 } from '../../src/machines/connection.js';
+import { backoffDelay } from '../../src/machines/connectionPolicy.js';
 import { afterEvent, allTransitionKeys, edgePaths, isActive, transitionRecorder } from './graph.js';
 
 const DELAYS = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import {
+  resubscribeDelay,
   type SubscriptionEvent,
   subscriptionMachine,
   subscriptionStateName,
@@ -28,6 +29,8 @@ function start(inspect?: (event: any) => void) {
       requestSubscribe: ({ context }) => requests.push(`sub ${context.room}`),
       requestUnsubscribe: ({ context }) => requests.push(`unsub ${context.room}`),
     },
+    // The jitter drawn halfway: 3/4 of each backoff ceiling.
+    delays: { resubscribeDelay: ({ context }) => resubscribeDelay(context.retries, () => 0.5) },
   });
   const clock = new SimulatedClock();
   const actor = createActor(logic, { input: { room: 'r' }, inspect, clock }).start();
@@ -91,12 +94,12 @@ describe('subscription machine', () => {
     actor.send({ type: 'ONLINE' });
     actor.send({ type: 'REJECTED', code: 'UNAVAILABLE', message: 'redis away' });
     expect(actor.getSnapshot().value).toEqual({ subscribing: 'retrying' });
-    clock.increment(499);
+    clock.increment(374);
     expect(requests).toEqual(['sub r']);
     clock.increment(1);
     expect(requests).toEqual(['sub r', 'sub r']);
     actor.send({ type: 'REJECTED', code: 'UNAVAILABLE', message: 'still away' });
-    clock.increment(999);
+    clock.increment(749);
     expect(requests).toHaveLength(2);
     clock.increment(1);
     expect(requests).toHaveLength(3);
@@ -110,6 +113,17 @@ describe('subscription machine', () => {
     clock.increment(20_000);
     expect(actor.getSnapshot().value).toEqual({ subscribing: 'waiting' });
     expect(requests).toHaveLength(4);
+  });
+
+  it('the resubscribe backoff doubles up to 20 s with equal jitter (half fixed, half random)', () => {
+    const bounds = (retries: number) => [
+      resubscribeDelay(retries, () => 0),
+      resubscribeDelay(retries, () => 0.999_999),
+    ];
+    expect(bounds(1)).toEqual([250, 499]);
+    expect(bounds(2)).toEqual([500, 999]);
+    expect(bounds(7)).toEqual([10_000, 19_999]);
+    expect(bounds(30)).toEqual([10_000, 19_999]);
   });
 
   it('a refusal fails with the error kept in context', () => {
