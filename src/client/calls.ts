@@ -3,6 +3,7 @@ import { StatewireError } from '../errors/StatewireError.js';
 import type { RequestId, WireError } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
 import type { Outbox } from './outbox.js';
+import type { OutgoingMessage } from './outgoing.js';
 import type { Signals } from './signals.js';
 
 /**
@@ -21,8 +22,6 @@ export type Phase = 'online' | 'starting' | 'reconnecting' | 'stopped';
  * - control: sub/unsub, owned by subscription actors: dropped on loss, never buffered.
  */
 type CallKind = 'request' | 'publish' | 'send' | 'control';
-
-type OutgoingMessage = { type: string } & Record<string, unknown>;
 
 interface Call {
   kind: CallKind;

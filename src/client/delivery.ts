@@ -1,8 +1,9 @@
 import { nanoid } from 'nanoid';
 import type { StatewireError } from '../errors/StatewireError.js';
-import type { Json, QmsgMsg } from '../protocol/frames.js';
+import type { Json, QmsgMsg, QpubMsg } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import type { ConsumerRecord } from './consumerRecord.js';
+import type { Unsent } from './outgoing.js';
 import type { QueueDelivery, QueueHandler } from './queueTypes.js';
 import type { ClientEvents } from './types.js';
 
@@ -71,7 +72,7 @@ function done(
   // The socket it came on is gone (or the consumer left): the server hands it to another one.
   if (!port.isCurrent(record, generation)) return;
   if (frame.replyTo !== undefined) {
-    const reply: { type: 'qpub' } & Record<string, unknown> = {
+    const reply: Unsent<QpubMsg> = {
       type: 'qpub',
       queue: frame.replyTo,
       data: (value ?? null) as Json,

@@ -7,12 +7,13 @@ import {
   queueConsumerMachine,
   queueConsumerStateName,
 } from '../machines/queueConsumer.js';
-import type { Json, QmsgMsg } from '../protocol/frames.js';
+import type { Json, QmsgMsg, QpubMsg } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import type { Timers } from './clock.js';
 import { type ConsumerActor, ConsumerRecord } from './consumerRecord.js';
 import { type DeliveryPort, runDelivery } from './delivery.js';
 import type { Outbox } from './outbox.js';
+import type { Unsent } from './outgoing.js';
 import type {
   QueueHandler,
   QueueMessageAck,
@@ -135,7 +136,7 @@ export class Queues {
     }
     const { replyTo, correlationId, expiresInMs, timeoutMs } = options;
     // The message id makes a resend after a reconnect harmless: the server queues it once.
-    const message: { type: 'qpub' } & Record<string, unknown> = {
+    const message: Unsent<QpubMsg> = {
       type: 'qpub',
       queue,
       data: data ?? null,

@@ -1,7 +1,8 @@
 import { nanoid } from 'nanoid';
 import { StatewireError } from '../errors/StatewireError.js';
-import type { Json } from '../protocol/frames.js';
+import type { Json, QpubMsg } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
+import type { Unsent } from './outgoing.js';
 
 export interface RpcOptions {
   /** How long to wait for the reply. Default: the client's `timeoutMs`. */
@@ -17,7 +18,7 @@ export interface RpcDeps {
    */
   replyQueue(): string | Promise<string>;
   /** Sends a `qpub` on the publish path (kept across losses, resent with its `mid`). */
-  publish(message: { type: 'qpub' } & Record<string, unknown>, timeoutMs: number): Promise<unknown>;
+  publish(message: Unsent<QpubMsg>, timeoutMs: number): Promise<unknown>;
 }
 
 interface PendingRpc {

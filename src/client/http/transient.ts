@@ -5,10 +5,9 @@ import type { ConnectionStateName } from '../../machines/connection.js';
 import type { HistMsg, Json, PresenceMsg, PubMsg, QpubMsg, ReqMsg } from '../../protocol/frames.js';
 import type { Timers } from '../clock.js';
 import { CLIENT_DEFAULTS } from '../options.js';
+import type { Unsent } from '../outgoing.js';
 import type { QueueMessageOptions, RpcOptions } from '../queueTypes.js';
 import { type HttpCall, HttpCaller } from './httpCaller.js';
-
-type Unsent<T> = Omit<T, 'id'>;
 
 const DEFAULT_MAX_RETRIES = 3;
 
