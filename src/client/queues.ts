@@ -23,6 +23,7 @@ import type {
 import { RpcCalls } from './rpc.js';
 import type { Signals } from './signals.js';
 import { type ActorSnapshotJson, actorJson } from './snapshot.js';
+import { mirrorState } from './stateMirror.js';
 import type { ClientEvents } from './types.js';
 
 type QueueEventName = 'deadLetter' | 'queueRenamed' | 'error';
@@ -281,11 +282,9 @@ export class Queues {
     record.actor.send(event);
     const snapshot = record.actor.getSnapshot();
     this.#follow(record, snapshot.context.queue);
-    const next = queueConsumerStateName(snapshot);
-    if (next === record.state) return;
-    record.state = next;
-    record.error = snapshot.context.error;
-    if (next === 'active') {
+    const change = mirrorState(record, snapshot, queueConsumerStateName);
+    if (!change) return;
+    if (change.to === 'active') {
       record.registeredOnce = true;
       this.#settleWaiters(record);
     } else if (record.finished) {

@@ -11,6 +11,7 @@ import {
 import type { JoinMsg, LeaveMsg, RoomMessage, StreamPosition } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import { reportHandlerError } from './emitter.js';
+import { mirrorState } from './stateMirror.js';
 import { RoomSubscription } from './subscription.js';
 import type { Message, MessageHandler, Subscription } from './types.js';
 
@@ -55,14 +56,10 @@ class RoomRecord {
   dispatch(event: SubscriptionEvent): void {
     if (this.state === 'failed' || this.state === 'unsubscribed') return;
     this.actor.send(event);
-    const snapshot = this.actor.getSnapshot();
-    const next = subscriptionStateName(snapshot);
-    if (next === this.state) return;
-    const from = this.state;
-    this.state = next;
-    this.error = snapshot.context.error;
-    for (const handle of this.handles) handle.stateChanged(from, next);
-    if (next === 'failed' || next === 'unsubscribed') this.rooms.forget(this);
+    const change = mirrorState(this, this.actor.getSnapshot(), subscriptionStateName);
+    if (!change) return;
+    for (const handle of this.handles) handle.stateChanged(change.from, change.to);
+    if (change.to === 'failed' || change.to === 'unsubscribed') this.rooms.forget(this);
   }
 }
 
