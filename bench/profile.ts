@@ -1,6 +1,7 @@
 /**
- * `npx tsx bench/profile.ts [peer] [messages]`: CPU-profiles one 1:1 run (default statewire,
- * 100,000 messages) in the client process and the broker process, and tells per message where
+ * `npx tsx bench/profile.ts [peer] [messages] [subscribers]`: CPU-profiles one 1:1 run (default
+ * statewire, 100,000 messages; 1:N with `subscribers`) in the client process and the broker
+ * process, and tells per message where
  * the CPU goes inside the timed window: µs per message, writev, GC, decode, encode shares.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,7 +30,9 @@ const run = spawnSync(
 );
 if (run.status !== 0) throw new Error(`profile run failed: ${run.stderr}`);
 const window = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-console.log(`${window.peer} 1:1, ${window.messages} messages: ${window.msgPerSec} msg/s`);
+console.log(
+  `${window.peer} 1:${window.subscribers}, ${window.messages} messages: ${window.msgPerSec} msg/s`,
+);
 for (const [side, files] of [
   ['client (publisher + subscriber)', mainThreadProfilesIn(clientDir)],
   ['broker', mainThreadProfilesIn(brokerDir)],

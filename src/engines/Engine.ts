@@ -21,6 +21,11 @@ export interface PublishInput {
   /** Message id; a repeated id is not stored or fanned out again, the first result is returned. */
   id: string;
   from?: string;
+  /**
+   * `content` as JSON, when the caller has encoded it already (the broker does, once per
+   * publish): spares the engine a JSON.stringify for the byte budgets.
+   */
+  contentJson?: string;
 }
 
 export interface HistoryQuery {
@@ -48,7 +53,8 @@ export interface PresenceChange {
 }
 
 export interface RoomListener {
-  message(message: StoredMessage): void;
+  /** `contentJson`: the message's content as JSON, when the engine has it at hand. */
+  message(message: StoredMessage, contentJson?: string): void;
   presence(change: PresenceChange): void;
   /**
    * The room's positions are gone (a shared engine lost its history or offsets): nobody can

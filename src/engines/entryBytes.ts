@@ -8,7 +8,12 @@ export const ENTRY_OVERHEAD_BYTES = 96;
  * JSON length, its strings' lengths and a fixed overhead (the Redis scripts count the same).
  */
 export function entryBytes(value: Json, ...texts: Array<string | undefined>): number {
-  let bytes = ENTRY_OVERHEAD_BYTES + (JSON.stringify(value) ?? 'null').length;
+  return entryBytesOfJson(JSON.stringify(value) ?? 'null', ...texts);
+}
+
+/** `entryBytes` of a value already encoded as `json`. */
+export function entryBytesOfJson(json: string, ...texts: Array<string | undefined>): number {
+  let bytes = ENTRY_OVERHEAD_BYTES + json.length;
   for (const text of texts) bytes += text?.length ?? 0;
   return bytes;
 }

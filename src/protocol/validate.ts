@@ -3,7 +3,8 @@ import { DEFAULT_MAX_DEPTH, exceedsDepth } from './depth.js';
 import type { ClientMessage, ClientMessageType, RequestId } from './frames.js';
 
 type FieldKind = 'string' | 'nonEmptyString' | 'id' | 'json' | 'position' | 'count';
-type Shape = Record<string, { kind: FieldKind; optional?: boolean }>;
+type Rule = { kind: FieldKind; optional?: boolean };
+type Shape = Record<string, Rule>;
 
 const req = (kind: FieldKind) => ({ kind });
 const opt = (kind: FieldKind) => ({ kind, optional: true });
@@ -46,6 +47,11 @@ const SHAPES: Record<ClientMessageType, Shape> = {
   qack: { queue: req('nonEmptyString'), deliveryId: req('nonEmptyString') },
   qnack: { queue: req('nonEmptyString'), deliveryId: req('nonEmptyString'), reason: opt('string') },
 };
+
+/** The same shapes as field lists, built once: the check runs for every message. */
+const FIELDS = new Map<string, Array<[string, Rule]>>(
+  Object.entries(SHAPES).map(([type, shape]) => [type, Object.entries(shape)]),
+);
 
 function fits(kind: FieldKind, value: unknown): boolean {
   switch (kind) {
@@ -92,11 +98,11 @@ export function parseClientMessage(raw: unknown, maxDepth = DEFAULT_MAX_DEPTH): 
     throw new StatewireError('BAD_REQUEST', 'message must be an object');
   }
   const type = (raw as { type?: unknown }).type;
-  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) {
+  const fields = typeof type === 'string' ? FIELDS.get(type) : undefined;
+  if (fields === undefined) {
     throw new StatewireError('BAD_REQUEST', `unknown message type ${describeType(type)}`);
   }
-  const shape = SHAPES[type as ClientMessageType];
-  for (const [field, rule] of Object.entries(shape)) {
+  for (const [field, rule] of fields) {
     const value = (raw as Record<string, unknown>)[field];
     if (value === undefined && rule.optional) continue;
     if (!fits(rule.kind, value)) {

@@ -25,11 +25,11 @@ class LocalRoom implements RoomListener {
     });
   }
 
-  message(message: StoredMessage): void {
+  message(message: StoredMessage, contentJson?: string): void {
     if (this.members.size === 0) return;
     let frame: string;
     try {
-      frame = encodeRoomMessage(message);
+      frame = encodeRoomMessage(message, contentJson);
     } catch (error) {
       // Only content that bypassed the door's checks gets here; it is dropped, loudly.
       this.onError(error, `room fan-out ${this.room}: message ${message.offset} dropped`);

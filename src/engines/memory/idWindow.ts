@@ -14,11 +14,8 @@ export class IdWindow<V> {
     return this.entries.get(key);
   }
 
-  remember(key: string, value: V): void {
-    if (this.entries.has(key)) {
-      this.entries.set(key, value);
-      return;
-    }
+  /** Remembers a key `get` did not find. */
+  add(key: string, value: V): void {
     if (this.order.length < this.capacity) {
       this.order.push(key);
     } else {

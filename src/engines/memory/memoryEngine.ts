@@ -10,7 +10,7 @@ import type {
   StoredPage,
   Unsubscribe,
 } from '../Engine.js';
-import { entryBytes } from '../entryBytes.js';
+import { entryBytesOfJson } from '../entryBytes.js';
 import { IdWindow } from './idWindow.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
@@ -88,6 +88,13 @@ const realSweepClock: SweepClock = {
 
 /** What the dedupe window keeps of a message: its content would pin memory past the budgets. */
 type Receipt = Omit<StoredMessage, 'content'>;
+
+function receiptOf(m: StoredMessage): Receipt {
+  const { room, event, offset, epoch, id, at, from } = m;
+  return from === undefined
+    ? { room, event, offset, epoch, id, at }
+    : { room, event, offset, epoch, id, at, from };
+}
 
 /**
  * The embedded engine: all broker state in this process. Fan-out callbacks run synchronously
@@ -173,7 +180,9 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         const kept = logs.get(input.room, now())?.at(seen.offset);
         return kept?.epoch === seen.epoch ? kept : { ...seen, content: input.content };
       }
-      const bytes = entryBytes(input.content, input.room, input.event, input.id, input.from);
+      // Encoded once: the byte budgets count its length, the listeners send it.
+      const contentJson = input.contentJson ?? JSON.stringify(input.content) ?? 'null';
+      const bytes = entryBytesOfJson(contentJson, input.room, input.event, input.id, input.from);
       const log = logs.forAppend(input.room, now());
       const stored: StoredMessage = {
         room: input.room,
@@ -186,16 +195,23 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       };
       if (input.from !== undefined) stored.from = input.from;
       log.append(stored, bytes);
-      const { content: _, ...receipt } = stored;
-      recentIds.remember(key, receipt);
-      fanOut(input.room, (l) => l.message(stored));
+      recentIds.add(key, receiptOf(stored));
+      const set = listeners.get(input.room);
+      if (set) {
+        // A listener that throws must not keep the message from the others.
+        for (const listener of set) {
+          try {
+            listener.message(stored, contentJson);
+          } catch {}
+        }
+      }
       return stored;
     },
 
     async listen(room: string, listener: RoomListener): Promise<Unsubscribe> {
       // Wrapped so the same listener object can listen twice and be removed once.
       const entry: RoomListener = {
-        message: (m) => listener.message(m),
+        message: (m, contentJson) => listener.message(m, contentJson),
         presence: (c) => listener.presence(c),
       };
       let set = listeners.get(room);
