@@ -14,6 +14,8 @@ export interface ClusterResult {
   redisCommandsPerMsg?: number;
   /** Script calls (EVALSHA) per published message: under 1 when publishes share a call. */
   redisScriptCallsPerMsg?: number;
+  /** Redis CPU (user + system) per 1,000 published messages, ms. */
+  redisCpuMsPer1k?: number;
 }
 
 const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -78,6 +80,7 @@ export async function clusterThroughput(
     const after = await redisCounters(redis);
     result.redisCommandsPerMsg = round((after.calls - before.calls) / options.messages);
     result.redisScriptCallsPerMsg = round((after.scripts - before.scripts) / options.messages);
+    result.redisCpuMsPer1k = round(((after.cpuSec - before.cpuSec) * 1e6) / options.messages);
     await deletePrefix(redis, prefix);
     redis.disconnect();
   }
@@ -86,11 +89,20 @@ export async function clusterThroughput(
   return result;
 }
 
-/** INFO commandstats: every command run (in scripts too), and the script calls among them. */
-async function redisCounters(redis: Redis): Promise<{ calls: number; scripts: number }> {
+/**
+ * INFO commandstats: every command run (in scripts too), and the script calls among them;
+ * INFO cpu: the seconds of CPU Redis used.
+ */
+async function redisCounters(
+  redis: Redis,
+): Promise<{ calls: number; scripts: number; cpuSec: number }> {
   const commandstats = await redis.info('commandstats');
   let calls = 0;
   for (const match of commandstats.matchAll(/calls=(\d+)/g)) calls += Number(match[1]);
   const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(commandstats)?.[1] ?? 0);
-  return { calls, scripts };
+  const cpu = await redis.info('cpu');
+  const cpuSec =
+    Number(/used_cpu_sys:([\d.]+)/.exec(cpu)?.[1] ?? 0) +
+    Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1] ?? 0);
+  return { calls, scripts, cpuSec };
 }

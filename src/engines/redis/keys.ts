@@ -17,6 +17,17 @@ export class Keys {
     };
   }
 
+  /** What a room's keys start with before their name (the publish script builds some). */
+  get roomBase(): string {
+    return `${this.prefix}:r:{`;
+  }
+
+  /** The history budget of all rooms: totals (bytes, sequence), rooms by oldest entry, bytes per room. */
+  get history() {
+    const base = `${this.prefix}:hist`;
+    return { totals: base, rooms: `${base}:rooms`, held: `${base}:held` };
+  }
+
   /** The room a room channel belongs to, or undefined for any other channel. */
   roomOfChannel(channel: string): string | undefined {
     const start = `${this.prefix}:r:{`;

@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { StatewireError } from '../../errors/StatewireError.js';
+import { PUBLISH_BATCH, READ } from './historyScripts.js';
 import { ATTACH, DECLARE, DETACH, ENQUEUE, FETCH, SETTLE } from './queueScripts.js';
-import { BEAT, CLAIM, IS_CLAIMED, JOIN, LEAVE, PUBLISH_BATCH, READ } from './roomScripts.js';
+import { BEAT, CLAIM, IS_CLAIMED, JOIN, LEAVE } from './roomScripts.js';
 
 const SCRIPTS = {
   swPublish: PUBLISH_BATCH,

@@ -28,11 +28,13 @@ export interface RedisEngineOptions {
   /** A node that stops beating for this long is dead: its presence and deliveries go (10 s). */
   leaseMs?: number;
   /**
-   * Per-room history bounds: `size` messages (default 1000), `maxBytes` (default 1 MiB: the
-   * messages' JSON plus 96 bytes each) and `ttlMs` age (default none). Bound Redis as a whole
-   * with its `maxmemory` (and `maxmemory-policy noeviction`).
+   * History bounds: per room `size` messages (default 1000), `maxBytes` (default 1 MiB: the
+   * messages' JSON plus 96 bytes each) and `ttlMs` age (default none); `maxTotalBytes` for all
+   * rooms of the prefix together, the oldest message of any room first (default 64 MiB, 0
+   * for none). Give every node the same bounds. Redis itself still needs a `maxmemory` (and
+   * `maxmemory-policy noeviction`).
    */
-  history?: { size?: number; maxBytes?: number; ttlMs?: number };
+  history?: { size?: number; maxBytes?: number; ttlMs?: number; maxTotalBytes?: number };
   /** How many recent message ids per room are remembered to drop repeated publishes (10,000). */
   dedupeWindow?: number;
   /** Work queue bounds: maxLength, prefetch, ackTimeoutMs, maxAttempts. */
@@ -58,6 +60,7 @@ export interface RedisEngine extends Engine {
 
 const DEFAULT_LEASE_MS = 10_000;
 const META_TTL_MS = 30 * 24 * 3600 * 1000;
+const DEFAULT_HISTORY_TOTAL_BYTES = 64 * 1024 * 1024;
 
 /**
  * All broker state in one Redis, shared by every server process with the same url and prefix:
@@ -85,6 +88,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     {
       size: options.history?.size ?? 1000,
       maxBytes: options.history?.maxBytes ?? 1024 * 1024,
+      maxTotalBytes: options.history?.maxTotalBytes ?? DEFAULT_HISTORY_TOTAL_BYTES,
       ttlMs: options.history?.ttlMs ?? 0,
       dedupeWindow: options.dedupeWindow ?? 10_000,
       metaTtlMs: META_TTL_MS,

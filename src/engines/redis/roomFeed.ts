@@ -45,7 +45,7 @@ export class RoomFeed {
   receive(raw: string): void {
     const kind = raw[0];
     if (kind === 'm') {
-      for (const line of raw.split('\n')) this.queue.push({ message: decodeLive(this.room, line) });
+      for (const message of decodeLive(this.room, raw)) this.queue.push({ message });
     } else if (kind === 'j' || kind === 'l') {
       const action = kind === 'j' ? 'join' : 'leave';
       this.queue.push({ presence: { room: this.room, action, uid: raw.slice(1) } });

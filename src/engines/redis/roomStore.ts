@@ -8,6 +8,8 @@ export interface RoomLimits {
   size: number;
   /** Bytes a room's history holds at most (bodies plus a fixed overhead per message). */
   maxBytes: number;
+  /** Bytes the history of all rooms holds at most, the oldest of any room going first (0: no bound). */
+  maxTotalBytes: number;
   ttlMs: number;
   dedupeWindow: number;
   /** How long an idle room keeps its epoch and offsets. */
@@ -16,7 +18,8 @@ export interface RoomLimits {
 
 type StreamEntry = [id: string, fields: string[]];
 type ReadReply = [epoch: string, top: number, firstKept: number, kept: number, StreamEntry[]];
-type PublishReply = Array<[offset: number, epoch: string, at: number, body: string]>;
+/** Per room: epoch, first new offset, repeats flat as [index, offset, at, stored body]. */
+type PublishReply = Array<[epoch: string, first: number, repeats: Array<number | string>]>;
 
 /** What travels in a stream entry and on the channel besides the position. */
 function encodeBody(input: PublishInput): string {
@@ -38,18 +41,27 @@ export function decodeMessage(
   return message;
 }
 
-/** Parses a channel message `m<offset>:<epoch>:<at>:<body>`. */
-export function decodeLive(room: string, raw: string): StoredMessage {
-  const first = raw.indexOf(':');
-  const second = raw.indexOf(':', first + 1);
-  const third = raw.indexOf(':', second + 1);
-  return decodeMessage(
-    room,
-    raw.slice(first + 1, second),
-    Number(raw.slice(1, first)),
-    Number(raw.slice(second + 1, third)),
-    raw.slice(third + 1),
-  );
+/** Parses a channel message: `m<first offset>:<epoch>:<at>`, then one body per line. */
+export function decodeLive(room: string, raw: string): StoredMessage[] {
+  const lines = raw.split('\n');
+  const header = lines[0];
+  const first = header.indexOf(':');
+  const second = header.indexOf(':', first + 1);
+  const offset = Number(header.slice(1, first));
+  const epoch = header.slice(first + 1, second);
+  const at = Number(header.slice(second + 1));
+  const messages: StoredMessage[] = [];
+  for (let i = 1; i < lines.length; i++)
+    messages.push(decodeMessage(room, epoch, offset + i - 1, at, lines[i]));
+  return messages;
+}
+
+/** What a new message was stored as: the input itself with its position (nothing to parse). */
+function storedFrom(input: PublishInput, epoch: string, offset: number, at: number): StoredMessage {
+  const { room, event, content, id, from } = input;
+  const message: StoredMessage = { room, event, content, offset, epoch, id, at };
+  if (from !== undefined) message.from = from;
+  return message;
 }
 
 /** Publishes per script call: bounds how long one script holds Redis. */
@@ -68,13 +80,17 @@ interface Pending {
  */
 export class RoomStore {
   private batch: Pending[] = [];
+  private readonly historyKeys: string[];
 
   constructor(
     private readonly link: RedisLink,
     private readonly keys: Keys,
     private readonly limits: RoomLimits,
     private readonly now: () => number,
-  ) {}
+  ) {
+    const { totals, rooms, held } = keys.history;
+    this.historyKeys = [totals, rooms, held];
+  }
 
   publish(input: PublishInput): Promise<StoredMessage> {
     return new Promise((resolve, reject) => {
@@ -89,8 +105,10 @@ export class RoomStore {
     const limit = query.limit ?? -1;
     const [epoch, top, firstKept, kept, entries] = await this.link.script<ReadReply>(
       'swRead',
-      [k.meta, k.history, k.dedupe],
+      [...this.historyKeys, k.meta, k.history, k.dedupe],
       [
+        this.limits.maxTotalBytes,
+        this.keys.roomBase,
         this.now(),
         this.limits.ttlMs,
         this.limits.metaTtlMs,
@@ -98,6 +116,7 @@ export class RoomStore {
         since?.epoch ?? '',
         since?.offset ?? 0,
         limit,
+        room,
       ],
     );
     const messages = entries.map(([id, fields]) =>
@@ -124,36 +143,64 @@ export class RoomStore {
   }
 
   private send(batch: Pending[]): void {
-    const keys: string[] = [];
+    const at = this.now();
+    // Per room, its publishes and their places in the batch.
+    const byRoom = new Map<string, { list: Pending[]; places: number[] }>();
+    batch.forEach((pending, place) => {
+      let group = byRoom.get(pending.input.room);
+      if (!group) {
+        group = { list: [], places: [] };
+        byRoom.set(pending.input.room, group);
+      }
+      group.list.push(pending);
+      group.places.push(place);
+    });
+    const keys = [...this.historyKeys];
     const args: Array<string | number> = [
-      this.now(),
+      this.limits.maxTotalBytes,
+      this.keys.roomBase,
+      at,
       this.limits.size,
       this.limits.ttlMs,
       this.limits.dedupeWindow,
       this.limits.metaTtlMs,
       nanoid(12),
       this.limits.maxBytes,
+      batch.length,
     ];
-    const bodies: string[] = [];
-    for (const { input } of batch) {
-      const k = this.keys.room(input.room);
-      const body = encodeBody(input);
-      bodies.push(body);
+    for (const [room, { list, places }] of byRoom) {
+      const k = this.keys.room(room);
       keys.push(k.meta, k.history, k.dedupe);
-      args.push(input.id, body, k.channel);
+      // A batch of one room needs no places: they are its messages' own order.
+      args.push(room, k.channel, list.length, byRoom.size === 1 ? '' : places.join(','));
+      for (const { input } of list) args.push(input.id, encodeBody(input));
     }
     this.link.script<PublishReply>('swPublish', keys, args).then(
       (reply) => {
-        batch.forEach(({ input, resolve }, i) => {
-          const [offset, epoch, at, stored] = reply[i];
-          // A repeated id answers with the first message, as stored (unless trimmed since).
-          const body = stored === '' ? bodies[i] : stored;
-          resolve(decodeMessage(input.room, epoch, offset, at, body));
-        });
+        let r = 0;
+        for (const { list } of byRoom.values()) settle(list, reply[r++], at);
       },
       (error) => {
         for (const { reject } of batch) reject(error);
       },
     );
   }
+}
+
+/** Answers one room's publishes: new ones in order from `first`, repeats with the first result. */
+function settle(list: Pending[], [epoch, first, repeats]: PublishReply[number], at: number): void {
+  const repeated = new Map<number, number>();
+  for (let i = 0; i < repeats.length; i += 4) repeated.set(repeats[i] as number, i);
+  let next = first;
+  list.forEach(({ input, resolve }, index) => {
+    const i = repeated.get(index);
+    if (i === undefined) {
+      resolve(storedFrom(input, epoch, next++, at));
+      return;
+    }
+    const [offset, storedAt, body] = repeats.slice(i + 1, i + 4) as [number, number, string];
+    // A repeated id answers with the first message, as stored (unless trimmed since).
+    if (body === '') resolve(storedFrom(input, epoch, offset, storedAt));
+    else resolve(decodeMessage(input.room, epoch, offset, storedAt, body));
+  });
 }

@@ -9,7 +9,7 @@ import { redisEngine } from '../../../src/engines/redis/index.js';
 export const REDIS_URL = process.env.STATEWIRE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface EngineOptions {
-  history?: { size?: number; maxBytes?: number; ttlMs?: number };
+  history?: { size?: number; maxBytes?: number; ttlMs?: number; maxTotalBytes?: number };
   dedupeWindow?: number;
   uidClaims?: { ttlMs?: number; max?: number };
   queues?: {
@@ -34,6 +34,8 @@ export interface EngineFixture {
   readonly sharesState: boolean;
   /** Stops everything this fixture made; call in afterEach. */
   cleanup(): Promise<void>;
+  /** The key prefix of a group's engines (Redis only): for cases that touch keys directly. */
+  prefixOf?(shared: string): string | undefined;
 }
 
 export function memoryFixture(): EngineFixture {
@@ -73,6 +75,7 @@ export function redisFixture(): EngineFixture {
       made.push(engine);
       return engine;
     },
+    prefixOf: (shared) => prefixes.get(shared),
     async cleanup() {
       await Promise.all(made.splice(0).map((e) => e.close()));
       await deleteKeys([...prefixes.values()]);
