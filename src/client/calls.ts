@@ -168,13 +168,15 @@ export class Calls {
     call.id = id;
     this.#stopTimer(call);
     try {
-      this.deps.outbox.send({ ...call.message, id });
+      // The message is the call's own: a resend after a loss gets a new id.
+      call.message.id = id;
+      this.deps.outbox.send(call.message);
     } catch (error) {
       call.reject(error as StatewireError);
       return;
     }
     this.#inFlight.set(id, call);
-    call.sentAt = this.deps.now();
+    if (call.message.type === 'ping') call.sentAt = this.deps.now();
     // The timeout runs from the moment the call is sent, not from when it was buffered.
     if (call.timeoutMs !== undefined) {
       call.timer = this.deps.clock.setTimeout(() => this.#expire(call), call.timeoutMs);

@@ -121,7 +121,8 @@ export class RoomSubscription implements Subscription {
   }
 
   #settleWaiters(): void {
-    if (!this.#waiters) return;
+    // Settled waiters leave an empty list: no error (and its stack trace) is built for nobody.
+    if (!this.#waiters || this.#waiters.size === 0) return;
     const settled = this.#settled();
     if (settled === undefined) return;
     if (settled === true) this.#waiters.resolve();
