@@ -168,8 +168,8 @@ export class Calls {
     call.id = id;
     this.#stopTimer(call);
     try {
-      // The message is the call's own: a resend after a loss gets a new id.
-      call.message.id = id;
+      // The message is the call's own (no copy per send): a resend after a loss gets a new id.
+      (call.message as OutgoingMessage & { id?: RequestId }).id = id;
       this.deps.outbox.send(call.message);
     } catch (error) {
       call.reject(error as StatewireError);
