@@ -67,8 +67,7 @@ export class Connection implements SessionPort, Flushable {
         closeTimeoutMs: options.closeTimeoutMs,
         activity: this.activity,
       },
-      inspect: options.inspect,
-      clock: options.clock,
+      parent: core.sessionParents.next(),
     });
     this.actor.on('*', (command) => this.perform(command));
     this.actor.subscribe({ error: (error) => core.reportError(error, 'session') });
@@ -76,8 +75,8 @@ export class Connection implements SessionPort, Flushable {
     this.closed = new Promise((resolve) => {
       ws.on('close', () => {
         this.live = false;
+        // Its final state: the actor stops itself (one with a parent cannot be stopped).
         this.signal({ type: 'SOCKET_CLOSED' });
-        this.actor.stop();
         this.detach();
         resolve();
       });

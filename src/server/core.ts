@@ -9,6 +9,7 @@ import {
   type TempQueueConsumer,
 } from './queues/queueBroker.js';
 import { RoomHub } from './roomHub.js';
+import { SessionParents } from './sessionParents.js';
 import { isThenable } from './thenable.js';
 
 /**
@@ -21,12 +22,14 @@ export class BrokerCore {
   readonly hub: RoomHub;
   readonly queues: QueueBroker;
   readonly flusher: FlushScheduler;
+  readonly sessionParents: SessionParents;
   /** uid → signed-in connections on this node, and whether one of them claims the uid room. */
   private readonly localUids = new Map<string, { sessions: number; claims: boolean }>();
 
   constructor(readonly options: ResolvedOptions) {
     this.engine = options.engine;
     this.flusher = new FlushScheduler(options.onError);
+    this.sessionParents = new SessionParents(options);
     this.handlers = new EventHandlers(options.onError);
     this.hub = new RoomHub(this.engine, options.onError);
     this.queues = new QueueBroker(
