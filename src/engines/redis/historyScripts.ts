@@ -17,6 +17,19 @@ local size, maxBytes, metaTtl = math.huge, math.huge, 0
 local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
 local function bytesOf(entry) return #entry[2][4] + OVERHEAD end
 local function seqOf(entry) return tonumber(entry[2][6] or '0') end
+-- The lines of a text (JSON holds no raw newline).
+local function linesOf(text)
+  local out, from = {}, 1
+  while true do
+    local nl = string.find(text, '\\n', from, true)
+    if not nl then
+      out[#out + 1] = string.sub(text, from)
+      return out
+    end
+    out[#out + 1] = string.sub(text, from, nl - 1)
+    from = nl + 1
+  end
+end
 -- Counts a room's change of bytes in the total, and files it by its oldest entry.
 local function account(room, delta, oldest, nx)
   if maxTotal <= 0 then return end
@@ -86,12 +99,13 @@ end
 /**
  * KEYS: HIST, ROOMS, HELD, then per room meta, history, dedupe. ARGV: maxTotal, room key
  * base, now, size, ttlMs, dedupeWindow, metaTtlMs, fresh epoch, maxBytes, the batch's message
- * count, then per room its name, channel, message count n, the messages' places in the batch
- * ('' when the batch is this room alone) and n pairs of id and body. Returns per room
+ * count, then per room its name, channel, the messages' places in the batch ('' when the
+ * batch is this room alone), their ids as JSON lines and their bodies as lines (a few long
+ * arguments cost Redis and the client far less than two per message). Returns per room
  * {epoch, first new offset, repeats}: repeats lists, flat, for each repeated id its index in
  * the room's messages, offset, at and stored body ('' once history dropped it).
  * Each room's new messages go out in one PUBLISH: `m<first offset>:<epoch>:<at>` and one
- * body per line (JSON bodies hold no raw newline).
+ * body per line.
  */
 export const PUBLISH_BATCH = `${HELPERS}
 local now, ttl, window = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -104,19 +118,19 @@ local out = {}
 local arg = 11
 for r = 0, (#KEYS - 3) / 3 - 1 do
   local m, h, d = KEYS[4 + r * 3], KEYS[5 + r * 3], KEYS[6 + r * 3]
-  local room, channel, n = ARGV[arg], ARGV[arg + 1], tonumber(ARGV[arg + 2])
+  local room, channel, bodyText = ARGV[arg], ARGV[arg + 1], ARGV[arg + 4]
   local places = {}
-  for place in string.gmatch(ARGV[arg + 3], '%d+') do places[#places + 1] = tonumber(place) end
-  local base = arg + 3
-  arg = arg + 4 + 2 * n
+  for place in string.gmatch(ARGV[arg + 2], '%d+') do places[#places + 1] = tonumber(place) end
+  local ids, bodies = linesOf(ARGV[arg + 3]), linesOf(bodyText)
+  local n = #ids
+  arg = arg + 5
   local epoch, top, bytes = metaOf(m, h, d, room, fresh)
-  local ids, seen, addedIds = {}, {}, {}
-  for k = 1, n do ids[k] = ARGV[base + 2 * k - 1] end
+  local seen, addedIds = {}, {}
   if window > 0 then seen = redis.call('ZMSCORE', d, unpack(ids)) end
   local length = redis.call('XLEN', h)
   local first, lines, zadd, repeats, added, firstAdded = top + 1, {}, {}, {}, 0, nil
   for k = 1, n do
-    local id, body = ids[k], ARGV[base + 2 * k]
+    local id, body = ids[k], bodies[k]
     local prior = seen[k] or addedIds[id]
     if prior then
       local entry = redis.call('XRANGE', h, prior .. '-0', prior .. '-0')[1]
@@ -160,7 +174,9 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
       redis.call('ZREMRANGEBYSCORE', d, '-inf', top - window)
       redis.call('PEXPIRE', d, metaTtl)
     end
-    redis.call('PUBLISH', channel, 'm' .. first .. ':' .. epoch .. ':' .. now .. '\\n' .. table.concat(lines, '\\n'))
+    -- Without repeats the bodies go out as they came.
+    if #lines < n then bodyText = table.concat(lines, '\\n') end
+    redis.call('PUBLISH', channel, 'm' .. first .. ':' .. epoch .. ':' .. now .. '\\n' .. bodyText)
   end
   out[#out + 1] = {epoch, first, repeats}
 end

@@ -189,7 +189,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     async listen(room: string, listener: RoomListener): Promise<Unsubscribe> {
       // Wrapped so the same listener object can listen twice and be removed once.
       const entry: RoomListener = {
-        message: (m) => listener.message(m),
+        message: (m, json) => listener.message(m, json),
         presence: (c) => listener.presence(c),
         lost: (r, p) => listener.lost?.(r, p),
       };

@@ -6,9 +6,9 @@ import type {
   StoredMessage,
   StoredPage,
 } from '../Engine.js';
-import { decodeLive } from './roomStore.js';
+import { type DecodedEntry, decodeLive } from './roomStore.js';
 
-type Item = { message: StoredMessage } | { presence: PresenceChange };
+type Item = DecodedEntry | { presence: PresenceChange };
 
 /** Delay before a failed catch-up read (Redis away) is tried again. */
 const RETRY_MS = 250;
@@ -45,7 +45,7 @@ export class RoomFeed {
   receive(raw: string): void {
     const kind = raw[0];
     if (kind === 'm') {
-      for (const message of decodeLive(this.room, raw)) this.queue.push({ message });
+      for (const entry of decodeLive(this.room, raw)) this.queue.push(entry);
     } else if (kind === 'j' || kind === 'l') {
       const action = kind === 'j' ? 'join' : 'leave';
       this.queue.push({ presence: { room: this.room, action, uid: raw.slice(1) } });
@@ -75,7 +75,7 @@ export class RoomFeed {
       const { message } = item;
       if (message.epoch === this.last.epoch && message.offset <= this.last.offset) continue;
       if (message.epoch === this.last.epoch && message.offset === this.last.offset + 1) {
-        this.hand(message);
+        this.hand(message, item.contentJson);
         continue;
       }
       this.queue.unshift(item);
@@ -110,9 +110,9 @@ export class RoomFeed {
     this.drain();
   }
 
-  private hand(message: StoredMessage): void {
+  private hand(message: StoredMessage, contentJson?: string): void {
     this.last = { epoch: message.epoch, offset: message.offset };
-    this.each((l) => l.message(message));
+    this.each((l) => l.message(message, contentJson));
   }
 
   // A listener that throws must not keep the message from the others.

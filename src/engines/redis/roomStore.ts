@@ -21,28 +21,44 @@ type ReadReply = [epoch: string, top: number, firstKept: number, kept: number, S
 /** Per room: epoch, first new offset, repeats flat as [index, offset, at, stored body]. */
 type PublishReply = Array<[epoch: string, first: number, repeats: Array<number | string>]>;
 
-/** What travels in a stream entry and on the channel besides the position. */
+/**
+ * What travels in a stream entry and on the channel besides the position: the JSON of
+ * [event, id, from?], a tab, the content's JSON (JSON holds no raw tab or newline), so a
+ * reader gets the content's JSON without encoding it again.
+ */
 function encodeBody(input: PublishInput): string {
-  const body: Json[] = [input.event, input.content, input.id];
-  if (input.from !== undefined) body.push(input.from);
-  return JSON.stringify(body);
+  const head: string[] = [input.event, input.id];
+  if (input.from !== undefined) head.push(input.from);
+  // Only a newline would break the lines a batch travels in (pretty-printed JSON has them).
+  const given = input.contentJson;
+  const content = given && !given.includes('\n') ? given : JSON.stringify(input.content);
+  return `${JSON.stringify(head)}\t${content ?? 'null'}`;
 }
 
-export function decodeMessage(
+/** A stored message and its content's JSON, as a stream entry or channel line holds them. */
+export interface DecodedEntry {
+  message: StoredMessage;
+  contentJson: string;
+}
+
+export function decodeEntry(
   room: string,
   epoch: string,
   offset: number,
   at: number,
   body: string,
-): StoredMessage {
-  const [event, content, id, from] = JSON.parse(body) as [string, Json, string, string?];
+): DecodedEntry {
+  const tab = body.indexOf('\t');
+  const [event, id, from] = JSON.parse(body.slice(0, tab)) as [string, string, string?];
+  const contentJson = body.slice(tab + 1);
+  const content = JSON.parse(contentJson) as Json;
   const message: StoredMessage = { room, event, content, offset, epoch, id, at };
   if (from !== undefined) message.from = from;
-  return message;
+  return { message, contentJson };
 }
 
 /** Parses a channel message: `m<first offset>:<epoch>:<at>`, then one body per line. */
-export function decodeLive(room: string, raw: string): StoredMessage[] {
+export function decodeLive(room: string, raw: string): DecodedEntry[] {
   const lines = raw.split('\n');
   const header = lines[0];
   const first = header.indexOf(':');
@@ -50,10 +66,10 @@ export function decodeLive(room: string, raw: string): StoredMessage[] {
   const offset = Number(header.slice(1, first));
   const epoch = header.slice(first + 1, second);
   const at = Number(header.slice(second + 1));
-  const messages: StoredMessage[] = [];
+  const entries: DecodedEntry[] = [];
   for (let i = 1; i < lines.length; i++)
-    messages.push(decodeMessage(room, epoch, offset + i - 1, at, lines[i]));
-  return messages;
+    entries.push(decodeEntry(room, epoch, offset + i - 1, at, lines[i]));
+  return entries;
 }
 
 /** What a new message was stored as: the input itself with its position (nothing to parse). */
@@ -119,8 +135,9 @@ export class RoomStore {
         room,
       ],
     );
-    const messages = entries.map(([id, fields]) =>
-      decodeMessage(room, epoch, Number.parseInt(id, 10), Number(fields[1]), fields[3]),
+    const messages = entries.map(
+      ([id, fields]) =>
+        decodeEntry(room, epoch, Number.parseInt(id, 10), Number(fields[1]), fields[3]).message,
     );
     const page = (complete: boolean): StoredPage => ({ epoch, offset: top, messages, complete });
     if (!since) {
@@ -172,8 +189,9 @@ export class RoomStore {
       const k = this.keys.room(room);
       keys.push(k.meta, k.history, k.dedupe);
       // A batch of one room needs no places: they are its messages' own order.
-      args.push(room, k.channel, list.length, byRoom.size === 1 ? '' : places.join(','));
-      for (const { input } of list) args.push(input.id, encodeBody(input));
+      const ids = list.map(({ input }) => JSON.stringify(input.id)).join('\n');
+      const bodies = list.map(({ input }) => encodeBody(input)).join('\n');
+      args.push(room, k.channel, byRoom.size === 1 ? '' : places.join(','), ids, bodies);
     }
     this.link.script<PublishReply>('swPublish', keys, args).then(
       (reply) => {
@@ -201,6 +219,6 @@ function settle(list: Pending[], [epoch, first, repeats]: PublishReply[number], 
     const [offset, storedAt, body] = repeats.slice(i + 1, i + 4) as [number, number, string];
     // A repeated id answers with the first message, as stored (unless trimmed since).
     if (body === '') resolve(storedFrom(input, epoch, offset, storedAt));
-    else resolve(decodeMessage(input.room, epoch, offset, storedAt, body));
+    else resolve(decodeEntry(input.room, epoch, offset, storedAt, body).message);
   });
 }

@@ -51,6 +51,28 @@ export function roomContract(fixture: EngineFixture): void {
       expect(otherRoom.offset).toBe(1);
     });
 
+    it('keeps ids and content with newlines and tabs intact, given content JSON or not', async () => {
+      const engine = await fixture.make();
+      const r = recorder();
+      await engine.listen('a', r.listener);
+      const content = { text: 'line\none\ttab', list: [1, 2] };
+      const pretty = JSON.stringify(content, null, 2);
+      const [first, plain] = await Promise.all([
+        engine.publish({ ...pub('a', 'id\nwith\tbreaks', content), contentJson: pretty }),
+        engine.publish(pub('a', 'second', content)),
+      ]);
+      expect([first.offset, plain.offset]).toEqual([1, 2]);
+      const again = await engine.publish(pub('a', 'id\nwith\tbreaks', 'other'));
+      expect(again.offset).toBe(1);
+      const delivered = await r.messages.until(2);
+      expect(delivered.map((m) => [m.id, m.content])).toEqual([
+        ['id\nwith\tbreaks', content],
+        ['second', content],
+      ]);
+      const page = await engine.history('a', {});
+      expect(page.messages.map((m) => m.content)).toEqual([content, content]);
+    });
+
     it('forgets ids beyond the dedupe window', async () => {
       const engine = await fixture.make({ dedupeWindow: 2 });
       await engine.publish(pub('a', 'x'));
