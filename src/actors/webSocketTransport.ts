@@ -11,6 +11,11 @@ interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
+/** `ws`'s own event API: it hands frames over without a MessageEvent per frame. */
+interface NodeWebSocket {
+  on(event: 'message', listener: (data: { toString(): string }, isBinary: boolean) => void): void;
+}
+
 type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 let nodeWebSocket: Promise<WebSocketConstructor> | undefined;
@@ -34,10 +39,16 @@ function open(ctor: WebSocketConstructor, url: string, handlers: TransportHandle
   const socket = new ctor(url);
   let lastError = '';
   socket.onopen = () => handlers.open();
-  // Binary frames are not part of the protocol (`ws` hands text frames over as strings).
-  socket.onmessage = (event) => {
-    if (typeof event.data === 'string') handlers.message(event.data);
-  };
+  // Binary frames are not part of the protocol.
+  if (typeof (socket as Partial<NodeWebSocket>).on === 'function') {
+    (socket as unknown as NodeWebSocket).on('message', (data, isBinary) => {
+      if (!isBinary) handlers.message(data.toString());
+    });
+  } else {
+    socket.onmessage = (event) => {
+      if (typeof event.data === 'string') handlers.message(event.data);
+    };
+  }
   socket.onerror = (event) => {
     lastError = event.message ?? String((event.error as Error | undefined)?.message ?? 'error');
   };

@@ -204,9 +204,11 @@ export class Rooms {
     if (record) {
       for (const handle of record.handles) handle.emit('message', message);
     }
-    callAll(this.#byRoom.get(frame.room), message);
-    callAll(this.#byEvent.get(frame.event), message);
-    callAll(this.#byRoomEvent.get(`${frame.room}\u0000${frame.event}`), message);
+    if (this.#byRoom.size > 0) callAll(this.#byRoom.get(frame.room), message);
+    if (this.#byEvent.size > 0) callAll(this.#byEvent.get(frame.event), message);
+    if (this.#byRoomEvent.size > 0) {
+      callAll(this.#byRoomEvent.get(`${frame.room}\u0000${frame.event}`), message);
+    }
   }
 
   presence(frame: JoinMsg | LeaveMsg): void {
