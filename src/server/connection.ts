@@ -70,7 +70,6 @@ export class Connection implements SessionPort, Flushable {
       parent: core.sessionParents.next(),
     });
     this.actor.on('*', (command) => this.perform(command));
-    this.actor.subscribe({ error: (error) => core.reportError(error, 'session') });
 
     this.closed = new Promise((resolve) => {
       ws.on('close', () => {
