@@ -25,7 +25,8 @@ type CallKind = 'request' | 'publish' | 'send' | 'control';
 
 interface Call {
   kind: CallKind;
-  message: OutgoingMessage;
+  /** The call's own frame: it gets the id of each attempt as it leaves. */
+  message: OutgoingMessage & { id?: RequestId };
   resolve(data: unknown): void;
   reject(error: StatewireError): void;
   timeoutMs?: number;
@@ -169,7 +170,7 @@ export class Calls {
     this.#stopTimer(call);
     try {
       // The message is the call's own (no copy per send): a resend after a loss gets a new id.
-      (call.message as OutgoingMessage & { id?: RequestId }).id = id;
+      call.message.id = id;
       this.deps.outbox.send(call.message);
     } catch (error) {
       call.reject(error as StatewireError);
