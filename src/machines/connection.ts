@@ -13,8 +13,6 @@ import { type ErrorParams, errorParams } from './eventParams.js';
 import { publicStateName, type Tagged } from './stateNames.js';
 
 export type { ConnectionFailure, HeartbeatPolicy, ReconnectPolicy } from './connectionPolicy.js';
-// The transient HTTP path retries with the same backoff.
-export { backoffDelay } from './connectionPolicy.js';
 
 export interface ConnectionInput {
   uid?: string;

@@ -1,7 +1,7 @@
 import type { Credentials } from '../../actors/credentials.js';
 import { exchange, type FetchFunction, type HttpOutcome } from '../../actors/httpFetch.js';
 import { StatewireError } from '../../errors/StatewireError.js';
-import { backoffDelay } from '../../machines/connection.js';
+import { backoffDelay } from '../../machines/connectionPolicy.js';
 import type { Timers } from '../clock.js';
 
 /** One call to an endpoint under `/v1/` (docs/protocol.md §16). */
