@@ -22,6 +22,8 @@ import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
 const MAX_BATCH_MESSAGES = 256;
 const MAX_BATCH_BYTES = 64 * 1024;
 
+function ignore(): void {}
+
 function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
@@ -37,10 +39,8 @@ export class Connection implements SessionPort, Flushable {
   /** Set while challenge auth waits for the client's signature. */
   #challenge: PendingChallenge | null = null;
   readonly memberships = new Map<string, Membership>();
-  /** The queues this connection consumes. */
-  readonly queues: ConnectionQueues;
-  /** Resolves once the socket is closed (its rooms were left when closing began). */
-  readonly closed: Promise<void>;
+  /** Made on first use: most connections consume no queue. */
+  #queues: ConnectionQueues | null = null;
   readonly actor: Actor<typeof sessionMachine>;
 
   private readonly activity = { count: 0 };
@@ -51,14 +51,17 @@ export class Connection implements SessionPort, Flushable {
   private live = true;
   private detached = false;
   private tail: Promise<void> | null = null;
+  private isClosed = false;
+  /** Callers of whenClosed() (server shutdown): a promise per connection only when asked. */
+  private closedWaiters: Array<() => void> | null = null;
 
   constructor(
     private readonly ws: WebSocket,
     readonly core: BrokerCore,
+    onClosed: (connection: Connection) => void,
   ) {
     const { options } = core;
     this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
-    this.queues = new ConnectionQueues(this, core.queues, options.onError);
     this.actor = createActor(sessionMachine, {
       input: {
         heartbeatMs: options.heartbeatMs,
@@ -71,21 +74,42 @@ export class Connection implements SessionPort, Flushable {
     });
     this.actor.on('*', (command) => this.perform(command));
 
-    this.closed = new Promise((resolve) => {
-      ws.on('close', () => {
-        this.live = false;
-        // Its final state: the actor stops itself (one with a parent cannot be stopped).
-        this.signal({ type: 'SOCKET_CLOSED' });
-        this.detach();
-        resolve();
-      });
+    ws.on('close', () => {
+      this.live = false;
+      // Its final state: the actor stops itself (one with a parent cannot be stopped).
+      this.signal({ type: 'SOCKET_CLOSED' });
+      this.detach();
+      this.isClosed = true;
+      onClosed(this);
+      for (const resolve of this.closedWaiters ?? []) resolve();
+      this.closedWaiters = null;
     });
-    ws.on('error', () => {}); // a 'close' always follows
+    ws.on('error', ignore); // a 'close' always follows
     ws.on('pong', () => {
       this.activity.count++;
     });
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.actor.start();
+  }
+
+  /** The queues this connection consumes. */
+  get queues(): ConnectionQueues {
+    this.#queues ??= new ConnectionQueues(this, this.core.queues, this.core.options.onError);
+    return this.#queues;
+  }
+
+  /** How many queues this connection consumes (without making its queue set). */
+  get queueCount(): number {
+    return this.#queues?.size ?? 0;
+  }
+
+  /** Resolves once the socket is closed (its rooms were left when closing began). */
+  whenClosed(): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.closedWaiters ??= [];
+      this.closedWaiters.push(resolve);
+    });
   }
 
   get isOpen(): boolean {
@@ -333,7 +357,7 @@ export class Connection implements SessionPort, Flushable {
   private detach(): void {
     if (this.detached) return;
     this.detached = true;
-    this.queues.detachAll();
+    this.#queues?.detachAll();
     const uid = this.uid;
     for (const membership of this.memberships.values()) {
       this.core.hub.remove(membership);

@@ -190,9 +190,7 @@ class StatewireServer implements Server {
       return true;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, this.core);
-      this.live.add(connection);
-      connection.closed.then(() => this.live.delete(connection));
+      this.live.add(new Connection(ws, this.core, (closed) => this.live.delete(closed)));
     });
     return true;
   };
@@ -245,7 +243,7 @@ class StatewireServer implements Server {
     const wss = this.wss;
     const connections = [...this.live];
     for (const connection of connections) connection.shutdown('server shutting down');
-    await Promise.all(connections.map((c) => c.closed));
+    await Promise.all(connections.map((c) => c.whenClosed()));
     wss?.close();
     this.detach?.();
     if (httpServer) {

@@ -27,7 +27,7 @@ export function statsOf(core: BrokerCore, live: ReadonlySet<Connection>): Server
   let consumers = 0;
   for (const connection of live) {
     if (connection.isOpen) sessions++;
-    consumers += connection.queues.size;
+    consumers += connection.queueCount;
   }
   return {
     connections: live.size,
