@@ -89,6 +89,19 @@ const realSweepClock: SweepClock = {
 /** What the dedupe window keeps of a message: its content would pin memory past the budgets. */
 type Receipt = Omit<StoredMessage, 'content'>;
 
+/** One listen() of a listener: an object of its own, without a closure per method. */
+class ListenerEntry implements RoomListener {
+  constructor(private readonly listener: RoomListener) {}
+
+  message(message: StoredMessage, contentJson?: string): void {
+    this.listener.message(message, contentJson);
+  }
+
+  presence(change: PresenceChange): void {
+    this.listener.presence(change);
+  }
+}
+
 function receiptOf(m: StoredMessage): Receipt {
   const { room, event, offset, epoch, id, at, from } = m;
   return from === undefined
@@ -210,10 +223,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
 
     async listen(room: string, listener: RoomListener): Promise<Unsubscribe> {
       // Wrapped so the same listener object can listen twice and be removed once.
-      const entry: RoomListener = {
-        message: (m, contentJson) => listener.message(m, contentJson),
-        presence: (c) => listener.presence(c),
-      };
+      const entry = new ListenerEntry(listener);
       let set = listeners.get(room);
       if (!set) {
         set = new Set();
