@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock, setup } from 'xstate';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, type InspectionEvent, SimulatedClock, setup } from 'xstate';
 import { SessionParents } from '../../src/server/sessionParents.js';
+import { closeServers, signIn, startServer } from './helpers.js';
 
 const failing = setup({
   actions: {
@@ -44,5 +45,31 @@ describe('SessionParents', () => {
     expect(actor.system).toBe(first.system);
     clock.increment(1000);
     expect(actor.getSnapshot().status).toBe('done');
+  });
+});
+
+describe('server inspect option', () => {
+  afterEach(closeServers);
+
+  it('sees every session actor, through the systems they share', async () => {
+    const snapshots = new Map<string, string[]>();
+    const server = await startServer({
+      inspect: {
+        next: (event) => {
+          const e = event as InspectionEvent;
+          if (e.type !== '@xstate.snapshot' || e.actorRef.sessionId === e.rootId) return;
+          const status = (e.snapshot as { status?: string }).status ?? '';
+          snapshots.set(e.actorRef.sessionId, [
+            ...(snapshots.get(e.actorRef.sessionId) ?? []),
+            status,
+          ]);
+        },
+      },
+    });
+    const clients = await Promise.all(['a', 'b', 'c'].map((uid) => signIn(server.url, uid)));
+    expect(snapshots.size).toBe(3);
+    await Promise.all(clients.map((client) => client.close()));
+    await server.close();
+    for (const statuses of snapshots.values()) expect(statuses.at(-1)).toBe('done');
   });
 });
