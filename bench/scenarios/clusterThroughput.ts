@@ -106,3 +106,38 @@ async function redisCounters(
     Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1] ?? 0);
   return { calls, scripts, cpuSec };
 }
+
+const CLUSTER_CASES: readonly ClusterCase[] = [
+  'memory',
+  'redisSameNode',
+  'redisAtoB',
+  'redis3Nodes',
+];
+
+/**
+ * Every case in `rounds` interleaved rounds (the order rotates each round, so a busy moment of
+ * the machine does not fall on one case), reported as the round of median msg/s per case.
+ */
+export async function clusterRounds(
+  options: { messages: number; inFlight: number },
+  rounds: number,
+): Promise<Record<ClusterCase, ClusterResult & { rounds: number[] }>> {
+  const results = new Map<ClusterCase, ClusterResult[]>(CLUSTER_CASES.map((c) => [c, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < CLUSTER_CASES.length; k++) {
+      const which = CLUSTER_CASES[(k + r) % CLUSTER_CASES.length];
+      results.get(which)?.push(await clusterThroughput(which, options));
+    }
+  }
+  const median = (which: ClusterCase) => {
+    const runs = results.get(which) ?? [];
+    const sorted = [...runs].sort((a, b) => a.msgPerSec - b.msgPerSec);
+    return { ...sorted[Math.floor(sorted.length / 2)], rounds: runs.map((run) => run.msgPerSec) };
+  };
+  return {
+    memory: median('memory'),
+    redisSameNode: median('redisSameNode'),
+    redisAtoB: median('redisAtoB'),
+    redis3Nodes: median('redis3Nodes'),
+  };
+}
