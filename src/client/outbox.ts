@@ -9,6 +9,12 @@ const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
  * frame per burst).
  */
 const MAX_MESSAGES_PER_FRAME = 16;
+/**
+ * Within one tick, each frame that left full lets the next carry twice as many, up to this: a
+ * bulk burst (10k subscribes) leaves in ~45 frames instead of 625, while a window of 32 in
+ * flight never queues enough to notice.
+ */
+const MAX_BULK_MESSAGES_PER_FRAME = 256;
 
 function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
@@ -22,6 +28,8 @@ export class Outbox {
   #socket: TransportSocket | undefined;
   #queue: string[] = [];
   #scheduled = false;
+  /** Messages per frame in this tick (grows while frames leave full). */
+  #frameCap = MAX_MESSAGES_PER_FRAME;
   /** The server's `maxPayload` once signed in. */
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
 
@@ -55,8 +63,9 @@ export class Outbox {
     }
     this.#queue.push(text);
     // A full batch leaves at once, so the server works on it while the caller keeps going.
-    if (this.#queue.length >= MAX_MESSAGES_PER_FRAME) {
+    if (this.#queue.length >= this.#frameCap) {
       this.#flush();
+      this.#frameCap = Math.min(MAX_BULK_MESSAGES_PER_FRAME, this.#frameCap * 2);
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flushLater);
@@ -67,6 +76,7 @@ export class Outbox {
   readonly #flushLater = (): void => {
     this.#scheduled = false;
     this.#flush();
+    this.#frameCap = MAX_MESSAGES_PER_FRAME;
   };
 
   #flush(): void {
@@ -79,10 +89,7 @@ export class Outbox {
     let batch: string[] = [];
     let size = 2;
     for (const text of queue) {
-      if (
-        batch.length === MAX_MESSAGES_PER_FRAME ||
-        (batch.length > 0 && size + text.length > budget)
-      ) {
+      if (batch.length === this.#frameCap || (batch.length > 0 && size + text.length > budget)) {
         socket.send(frameOf(batch));
         batch = [];
         size = 2;

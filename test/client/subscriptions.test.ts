@@ -90,16 +90,23 @@ describe('subscriptions (SimulatedClock, in-memory transport)', () => {
     expect(client.actors.subscriptions.size).toBe(0);
   });
 
-  it('subscribes made in one tick leave batched, in frames of 16, in order', async () => {
+  it('subscribes made in one tick leave batched, in order, in frames of 16 that double up to 256', async () => {
     const { client, server } = createTestClient();
     await client.connect();
     const connection = server.last!;
     const before = connection.frames.length;
-    const subs = Array.from({ length: 50 }, (_, i) => client.subscribe(`room-${i}`));
+    const subs = Array.from({ length: 1000 }, (_, i) => client.subscribe(`room-${i}`));
     await Promise.all(subs.map((s) => s.ready()));
     const batches = connection.frames.slice(before).map((f) => JSON.parse(f) as { room: string }[]);
-    expect(batches.map((b) => b.length)).toEqual([16, 16, 16, 2]);
+    expect(batches.map((b) => b.length)).toEqual([16, 32, 64, 128, 256, 256, 248]);
     expect(batches.flat().map((m) => m.room)).toEqual(subs.map((_, i) => `room-${i}`));
+    // The next tick starts over at 16.
+    const next = connection.frames.length;
+    const more = Array.from({ length: 20 }, (_, i) => client.subscribe(`more-${i}`));
+    await Promise.all(more.map((s) => s.ready()));
+    expect(connection.frames.slice(next).map((f) => (JSON.parse(f) as unknown[]).length)).toEqual([
+      16, 4,
+    ]);
   });
 
   it('offline subscriptions wait, then resubscribe with since and recover what they missed', async () => {
