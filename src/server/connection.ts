@@ -24,6 +24,8 @@ const MAX_BATCH_BYTES = 64 * 1024;
 
 function ignore(): void {}
 
+const connectionOf = new WeakMap<WebSocket, Connection>();
+
 function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
@@ -55,6 +57,8 @@ export class Connection implements SessionPort, Flushable {
   /** Callers of whenClosed() (server shutdown): a promise per connection only when asked. */
   private closedWaiters: Array<() => void> | null = null;
 
+  private readonly onClosed: (connection: Connection) => void;
+
   constructor(
     private readonly ws: WebSocket,
     readonly core: BrokerCore,
@@ -74,22 +78,36 @@ export class Connection implements SessionPort, Flushable {
     });
     this.actor.on('*', (command) => this.perform(command));
 
-    ws.on('close', () => {
-      this.live = false;
-      // Its final state: the actor stops itself (one with a parent cannot be stopped).
-      this.signal({ type: 'SOCKET_CLOSED' });
-      this.detach();
-      this.isClosed = true;
-      onClosed(this);
-      for (const resolve of this.closedWaiters ?? []) resolve();
-      this.closedWaiters = null;
-    });
+    this.onClosed = onClosed;
+    // Handlers shared by every socket (no closures per connection: idle heap).
+    connectionOf.set(ws, this);
+    ws.on('close', Connection.onSocketClose);
     ws.on('error', ignore); // a 'close' always follows
-    ws.on('pong', () => {
-      this.activity.count++;
-    });
-    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('pong', Connection.onSocketPong);
+    ws.on('message', Connection.onSocketMessage);
     this.actor.start();
+  }
+
+  private static onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    connectionOf.get(this)?.onFrame(data, isBinary);
+  }
+
+  private static onSocketPong(this: WebSocket): void {
+    const connection = connectionOf.get(this);
+    if (connection) connection.activity.count++;
+  }
+
+  private static onSocketClose(this: WebSocket): void {
+    const connection = connectionOf.get(this);
+    if (!connection) return;
+    connection.live = false;
+    // Its final state: the actor stops itself (one with a parent cannot be stopped).
+    connection.signal({ type: 'SOCKET_CLOSED' });
+    connection.detach();
+    connection.isClosed = true;
+    connection.onClosed(connection);
+    for (const resolve of connection.closedWaiters ?? []) resolve();
+    connection.closedWaiters = null;
   }
 
   /** The queues this connection consumes. */

@@ -75,11 +75,18 @@ function fullUrlOf(req: IncomingMessage): string {
   return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
 }
 
+
+/** An upgraded socket's errors end in a close the connection handles. */
+function ignoreSocketError(): void {}
 class StatewireServer implements Server {
   readonly http: HttpRouter;
   private readonly core: BrokerCore;
   private readonly front: FrontOptions;
   private readonly live = new Set<Connection>();
+  /** One callback for every connection that closes (no closure per connection). */
+  private readonly forget = (closed: Connection): void => {
+    this.live.delete(closed);
+  };
   private port_: number;
   private httpServer: HttpServer | null = null;
   private detach: (() => void) | null = null;
@@ -177,7 +184,7 @@ class StatewireServer implements Server {
 
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     if (this.front.path.rest(req.url ?? '/') === null) return false;
-    socket.on('error', () => {});
+    socket.on('error', ignoreSocketError);
     const wss = this.wss;
     if (this.stopping || !wss) {
       refuseUpgrade(socket, '503 Service Unavailable');
@@ -190,7 +197,7 @@ class StatewireServer implements Server {
       return true;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      this.live.add(new Connection(ws, this.core, (closed) => this.live.delete(closed)));
+      this.live.add(new Connection(ws, this.core, this.forget));
     });
     return true;
   };
