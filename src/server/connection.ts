@@ -26,6 +26,18 @@ function ignore(): void {}
 
 const connectionOf = new WeakMap<WebSocket, Connection>();
 
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  connectionOf.get(this)?.receive(data, isBinary);
+}
+
+function onSocketPong(this: WebSocket): void {
+  connectionOf.get(this)?.notePong();
+}
+
+function onSocketClose(this: WebSocket): void {
+  connectionOf.get(this)?.socketClosed();
+}
+
 function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
@@ -81,33 +93,28 @@ export class Connection implements SessionPort, Flushable {
     this.onClosed = onClosed;
     // Handlers shared by every socket (no closures per connection: idle heap).
     connectionOf.set(ws, this);
-    ws.on('close', Connection.onSocketClose);
+    ws.on('close', onSocketClose);
     ws.on('error', ignore); // a 'close' always follows
-    ws.on('pong', Connection.onSocketPong);
-    ws.on('message', Connection.onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('message', onSocketMessage);
     this.actor.start();
   }
 
-  private static onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    connectionOf.get(this)?.onFrame(data, isBinary);
+  /** The socket answered a ping. */
+  notePong(): void {
+    this.activity.count++;
   }
 
-  private static onSocketPong(this: WebSocket): void {
-    const connection = connectionOf.get(this);
-    if (connection) connection.activity.count++;
-  }
-
-  private static onSocketClose(this: WebSocket): void {
-    const connection = connectionOf.get(this);
-    if (!connection) return;
-    connection.live = false;
+  /** The socket is closed: the session ends and the rooms are left. */
+  socketClosed(): void {
+    this.live = false;
     // Its final state: the actor stops itself (one with a parent cannot be stopped).
-    connection.signal({ type: 'SOCKET_CLOSED' });
-    connection.detach();
-    connection.isClosed = true;
-    connection.onClosed(connection);
-    for (const resolve of connection.closedWaiters ?? []) resolve();
-    connection.closedWaiters = null;
+    this.signal({ type: 'SOCKET_CLOSED' });
+    this.detach();
+    this.isClosed = true;
+    this.onClosed(this);
+    for (const resolve of this.closedWaiters ?? []) resolve();
+    this.closedWaiters = null;
   }
 
   /** The queues this connection consumes. */
@@ -302,7 +309,8 @@ export class Connection implements SessionPort, Flushable {
     }
   }
 
-  private onFrame(data: RawData, isBinary: boolean): void {
+  /** One frame from the socket. */
+  receive(data: RawData, isBinary: boolean): void {
     this.activity.count++;
     if (!this.live) return;
     if (isBinary) {

@@ -75,7 +75,6 @@ function fullUrlOf(req: IncomingMessage): string {
   return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
 }
 
-
 /** An upgraded socket's errors end in a close the connection handles. */
 function ignoreSocketError(): void {}
 class StatewireServer implements Server {
