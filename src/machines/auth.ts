@@ -55,6 +55,19 @@ const newMode = ({ event }: { event: { mode: CredentialMode } }) => ({ mode: eve
 // 2^31 - 1: the longest delay a timer accepts.
 const MAX_DELAY_MS = 2_147_483_647;
 
+/** A refresh that failed: a refusal closes for good, anything else waits for the next expiry. */
+const refreshFailed = [
+  {
+    guard: { type: 'isUnauthorized', params: thrown },
+    target: '#auth.closed',
+    actions: [{ type: 'recordError', params: thrown }, 'emitRefreshFailed', 'notifyFailed'],
+  },
+  {
+    target: 'active',
+    actions: [{ type: 'recordError', params: thrown }, 'emitRefreshFailed'],
+  },
+] as const;
+
 /**
  * Credential lifecycle of one client: prepares the credential before every handshake, signs
  * challenges, refreshes the token `refreshLeadMs` before it expires and sends it on the live
@@ -218,21 +231,7 @@ export const authMachine = setup({
             id: 'refresh',
             src: 'fetchToken',
             onDone: { target: 'updating', actions: { type: 'recordTokenInfo', params: tokenInfo } },
-            onError: [
-              {
-                guard: { type: 'isUnauthorized', params: thrown },
-                target: '#auth.closed',
-                actions: [
-                  { type: 'recordError', params: thrown },
-                  'emitRefreshFailed',
-                  'notifyFailed',
-                ],
-              },
-              {
-                target: 'active',
-                actions: [{ type: 'recordError', params: thrown }, 'emitRefreshFailed'],
-              },
-            ],
+            onError: refreshFailed,
           },
         },
         updating: {
@@ -243,21 +242,7 @@ export const authMachine = setup({
               { guard: 'refreshDue', target: 'scheduled', actions: 'emitRefreshed' },
               { target: 'active', actions: 'emitRefreshed' },
             ],
-            onError: [
-              {
-                guard: { type: 'isUnauthorized', params: thrown },
-                target: '#auth.closed',
-                actions: [
-                  { type: 'recordError', params: thrown },
-                  'emitRefreshFailed',
-                  'notifyFailed',
-                ],
-              },
-              {
-                target: 'active',
-                actions: [{ type: 'recordError', params: thrown }, 'emitRefreshFailed'],
-              },
-            ],
+            onError: refreshFailed,
           },
         },
       },

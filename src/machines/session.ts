@@ -56,6 +56,15 @@ export type SessionEmitted =
 
 type CloseParams = { code: number; reason: string };
 
+/** The server asked to close (shutdown, a policy): from any state before `closing`. */
+const closeOnRequest = {
+  target: '#session.closing',
+  actions: {
+    type: 'rememberClose',
+    params: ({ event }: { event: CloseParams }) => ({ code: event.code, reason: event.reason }),
+  },
+} as const;
+
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
@@ -144,13 +153,7 @@ export const sessionMachine = setup({
         },
       },
       on: {
-        CLOSE: {
-          target: '#session.closing',
-          actions: {
-            type: 'rememberClose',
-            params: ({ event }) => ({ code: event.code, reason: event.reason }),
-          },
-        },
+        CLOSE: closeOnRequest,
       },
       states: {
         handshake: {
@@ -193,13 +196,7 @@ export const sessionMachine = setup({
       type: 'parallel',
       tags: ['open'],
       on: {
-        CLOSE: {
-          target: '#session.closing',
-          actions: {
-            type: 'rememberClose',
-            params: ({ event }) => ({ code: event.code, reason: event.reason }),
-          },
-        },
+        CLOSE: closeOnRequest,
       },
       states: {
         token: {
