@@ -5,9 +5,10 @@ import { CLOSE } from '../protocol/closeCodes.js';
  * Server-side lifecycle of one connection: signingIn (handshake → authenticating) → open → closing →
  * closed. Only lifecycle events travel through it; frames do not. The server counts incoming
  * frames in the shared `activity` counter, and the heartbeat delay reads it when it fires.
- * Socket work is asked for by emitted events (`ping`, `tokenExpired`, `close`, `terminate`),
- * not by provided actions: one machine serves every connection, and a `.provide()` per
- * connection would rebuild its state nodes (~28 KB each). Events are read through `params`.
+ * Socket work is asked for by the command actions (`emitPing`, `emitTokenExpired`, `emitClose`,
+ * `emitTerminate`), which emit SESSION_COMMANDS. The server provides them once, at module level,
+ * to send the same commands to the session's parent (server/sessionParents.ts); a `.provide()`
+ * per connection would rebuild the state nodes (~28 KB each). Events are read through `params`.
  */
 
 /** Longest delay a JS timer can hold; longer token lifetimes are waited out in steps. */
@@ -55,6 +56,21 @@ export type SessionEmitted =
   | { type: 'terminate' };
 
 type CloseParams = { code: number; reason: string };
+
+/** The socket work each command action asks for, read from the session's context. */
+export const SESSION_COMMANDS = {
+  emitPing: (): SessionEmitted => ({ type: 'ping' }),
+  emitTokenExpired: (context: SessionContext): SessionEmitted => ({
+    type: 'tokenExpired',
+    graceMs: context.tokenGraceMs,
+  }),
+  emitClose: (context: SessionContext): SessionEmitted => ({
+    type: 'close',
+    code: context.closeCode,
+    reason: context.closeReason,
+  }),
+  emitTerminate: (): SessionEmitted => ({ type: 'terminate' }),
+};
 
 /** The server asked to close (shutdown, a policy): from any state before `closing`. */
 const closeOnRequest = {
@@ -112,17 +128,10 @@ export const sessionMachine = setup({
       closeCode: params.code,
       closeReason: params.reason,
     })),
-    emitPing: emit({ type: 'ping' }),
-    emitTokenExpired: emit(({ context }) => ({
-      type: 'tokenExpired' as const,
-      graceMs: context.tokenGraceMs,
-    })),
-    emitClose: emit(({ context }) => ({
-      type: 'close' as const,
-      code: context.closeCode,
-      reason: context.closeReason,
-    })),
-    emitTerminate: emit({ type: 'terminate' }),
+    emitPing: emit(SESSION_COMMANDS.emitPing),
+    emitTokenExpired: emit(({ context }) => SESSION_COMMANDS.emitTokenExpired(context)),
+    emitClose: emit(({ context }) => SESSION_COMMANDS.emitClose(context)),
+    emitTerminate: emit(SESSION_COMMANDS.emitTerminate),
   },
 }).createMachine({
   id: 'session',

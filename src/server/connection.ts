@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { RawData, WebSocket } from 'ws';
 import { type Actor, createActor } from 'xstate';
 import { StatewireError } from '../errors/StatewireError.js';
-import { type SessionEmitted, type SessionEvent, sessionMachine } from '../machines/session.js';
+import type { SessionEmitted, SessionEvent, sessionMachine } from '../machines/session.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';
 import type { RequestId } from '../protocol/frames.js';
@@ -14,6 +14,7 @@ import { Membership } from './membership.js';
 import { ConnectionQueues } from './queues/connectionQueues.js';
 import { RateLimiter } from './rateLimiter.js';
 import { dispatch } from './requests.js';
+import { serverSessionLogic } from './sessionParents.js';
 import type { PendingChallenge, SessionPort } from './sessionPort.js';
 import { isThenable } from './thenable.js';
 import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
@@ -78,7 +79,7 @@ export class Connection implements SessionPort, Flushable {
   ) {
     const { options } = core;
     this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
-    this.actor = createActor(sessionMachine, {
+    this.actor = createActor(serverSessionLogic, {
       input: {
         heartbeatMs: options.heartbeatMs,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
@@ -88,7 +89,7 @@ export class Connection implements SessionPort, Flushable {
       },
       parent: core.sessionParents.next(),
     });
-    this.actor.on('*', (command) => this.perform(command));
+    core.sessionParents.register(this.actor, this);
 
     this.onClosed = onClosed;
     // Handlers shared by every socket (no closures per connection: idle heap).
@@ -112,6 +113,7 @@ export class Connection implements SessionPort, Flushable {
     this.signal({ type: 'SOCKET_CLOSED' });
     this.detach();
     this.isClosed = true;
+    this.core.sessionParents.forget(this.actor);
     this.onClosed(this);
     for (const resolve of this.closedWaiters ?? []) resolve();
     this.closedWaiters = null;
@@ -283,7 +285,7 @@ export class Connection implements SessionPort, Flushable {
   // ---- internals ----
 
   /** Socket work the session machine asks for; a throw here must not fail the actor. */
-  private perform(command: SessionEmitted): void {
+  perform(command: SessionEmitted): void {
     try {
       switch (command.type) {
         case 'ping':
