@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid';
 import { deletePrefix } from '../../../bench/lib/redisKeys.js';
 import type { Engine, PresenceChange, StoredMessage } from '../../../src/engines/Engine.js';
 import { memoryEngine } from '../../../src/engines/memory/index.js';
-import type { EngineDelivery } from '../../../src/engines/QueueEngine.js';
+import type { EngineDelivery, QueueLimits } from '../../../src/engines/QueueEngine.js';
 import { redisEngine } from '../../../src/engines/redis/index.js';
 
 export const REDIS_URL = process.env.STATEWIRE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -12,14 +12,7 @@ export interface EngineOptions {
   history?: { size?: number; maxBytes?: number; ttlMs?: number; maxTotalBytes?: number };
   dedupeWindow?: number;
   uidClaims?: { ttlMs?: number; max?: number };
-  queues?: {
-    maxLength?: number;
-    maxBytes?: number;
-    maxQueues?: number;
-    prefetch?: number;
-    ackTimeoutMs?: number;
-    maxAttempts?: number;
-  };
+  queues?: QueueLimits;
   now?: () => number;
 }
 
