@@ -10,6 +10,7 @@ import type {
   StoredPage,
   Unsubscribe,
 } from '../Engine.js';
+import { type EngineClock, every, realEngineClock } from '../engineClock.js';
 import { entryBytesOfJson } from '../entryBytes.js';
 import { IdWindow } from './idWindow.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
@@ -52,7 +53,7 @@ export interface MemoryEngineOptions {
    * Timers of the engine's sweep (ack timeouts, idle temporary queues, expired uid claims);
    * default: real timers. A test passes xstate's `SimulatedClock` with a matching `now`.
    */
-  clock?: SweepClock;
+  clock?: EngineClock;
 }
 
 export interface MemoryEngine extends Engine {
@@ -73,18 +74,6 @@ export const DEFAULT_IDLE_ROOMS = 10_000;
 export const DEFAULT_UID_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_UID_CLAIMS = 100_000;
 const DEFAULT_DEDUPE_WINDOW = 10_000;
-
-/** The timers the sweep runs on (xstate's `SimulatedClock` is one). */
-export interface SweepClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-}
-
-/** Real timers that do not keep the process alive. */
-const realSweepClock: SweepClock = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
-};
 
 /** What the dedupe window keeps of a message: its content would pin memory past the budgets. */
 type Receipt = Omit<StoredMessage, 'content'>;
@@ -140,9 +129,9 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   );
   const recentIds = new IdWindow<Receipt>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
-  const clock = options.clock ?? realSweepClock;
-  /** The pending sweep timer, while started. */
-  let ackSweep: unknown = null;
+  const clock = options.clock ?? realEngineClock;
+  /** Stops the sweep, while started. */
+  let stopSweep: (() => void) | null = null;
 
   /** Returns deliveries whose ack timed out, drops idle temporary queues and expired claims. */
   function sweep(): void {
@@ -153,7 +142,6 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     } catch (error) {
       console.error('[statewire] memory engine sweep:', error);
     }
-    ackSweep = clock.setTimeout(sweep, queues.sweepIntervalMs);
   }
 
   // A listener that throws must not keep the message from the others.
@@ -176,13 +164,12 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     queues,
 
     async start() {
-      if (ackSweep !== null) return;
-      ackSweep = clock.setTimeout(sweep, queues.sweepIntervalMs);
+      stopSweep ??= every(clock, queues.sweepIntervalMs, sweep);
     },
 
     async close() {
-      if (ackSweep !== null) clock.clearTimeout(ackSweep);
-      ackSweep = null;
+      stopSweep?.();
+      stopSweep = null;
     },
 
     async publish(input: PublishInput): Promise<StoredMessage> {

@@ -1,3 +1,4 @@
+import { type EngineClock, every } from '../engineClock.js';
 import type { Channels } from './channels.js';
 import type { RedisLink } from './link.js';
 
@@ -8,7 +9,7 @@ import type { RedisLink } from './link.js';
  * resubscribes, and the room feeds catch up); a probe that times out reconnects `cmd`.
  */
 export class LinkProbe {
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private stopTicks: (() => void) | null = null;
   private echoed = true;
 
   constructor(
@@ -16,19 +17,19 @@ export class LinkProbe {
     private readonly channels: Channels,
     private readonly channel: string,
     private readonly intervalMs: number,
+    private readonly clock: EngineClock,
   ) {}
 
   async start(): Promise<void> {
     await this.channels.add(this.channel, () => {
       this.echoed = true;
     });
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.timer.unref();
+    this.stopTicks = every(this.clock, this.intervalMs, () => this.tick());
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTicks?.();
+    this.stopTicks = null;
     void this.channels.remove(this.channel);
   }
 

@@ -1,3 +1,4 @@
+import { type EngineClock, every } from '../engineClock.js';
 import type { Keys } from './keys.js';
 import type { RedisLink } from './link.js';
 
@@ -7,8 +8,8 @@ import type { RedisLink } from './link.js';
  * Leases use Redis time, so a live node is never reaped while its beats get through.
  */
 export class NodeLease {
-  private beat: ReturnType<typeof setInterval> | null = null;
-  private sweep: ReturnType<typeof setInterval> | null = null;
+  private stopBeat: (() => void) | null = null;
+  private stopSweep: (() => void) | null = null;
   private reaping: Promise<void> | null = null;
 
   constructor(
@@ -18,21 +19,20 @@ export class NodeLease {
     private readonly leaseMs: number,
     private readonly reapNode: (nodeId: string) => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    private readonly clock: EngineClock,
   ) {}
 
   async start(): Promise<void> {
     await this.renew();
-    this.beat = setInterval(() => this.renew().catch(() => {}), this.leaseMs / 5);
-    this.sweep = setInterval(() => this.reapDead(), Math.min(1000, this.leaseMs / 2));
-    this.beat.unref();
-    this.sweep.unref();
+    this.stopBeat = every(this.clock, this.leaseMs / 5, () => void this.renew().catch(() => {}));
+    this.stopSweep = every(this.clock, Math.min(1000, this.leaseMs / 2), () => this.reapDead());
   }
 
   /** Stops beating and gives the lease up: a node that leaves cleanly is not reaped. */
   async stop(): Promise<void> {
-    if (this.beat) clearInterval(this.beat);
-    if (this.sweep) clearInterval(this.sweep);
-    this.beat = this.sweep = null;
+    this.stopBeat?.();
+    this.stopSweep?.();
+    this.stopBeat = this.stopSweep = null;
     await this.reaping;
     const node = this.keys.node(this.nodeId);
     await this.link

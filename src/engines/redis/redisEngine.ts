@@ -10,6 +10,7 @@ import type {
   StoredPage,
   Unsubscribe,
 } from '../Engine.js';
+import { type EngineClock, every, realEngineClock } from '../engineClock.js';
 import { Channels } from './channels.js';
 import { Keys } from './keys.js';
 import { RedisLink } from './link.js';
@@ -48,6 +49,8 @@ export interface RedisEngineOptions {
   now?: () => number;
   /** How often the node checks that its Redis connections still carry traffic (5 s). */
   probeMs?: number;
+  /** The timers of the lease, the reaper, the probe, the sweeps and feed retries (real timers). */
+  clock?: EngineClock;
   /** Background failures (reaper, sweeps) other than Redis being away (default console.error). */
   onError?: (error: unknown, where: string) => void;
 }
@@ -72,6 +75,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
   const keys = new Keys(options.prefix ?? 'sw');
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const now = options.now ?? Date.now;
+  const clock = options.clock ?? realEngineClock;
   const report =
     options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error));
   const onError = (where: string) => (error: unknown) => {
@@ -107,12 +111,19 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       await queues.reap(dead);
     },
     onError('reaper'),
+    clock,
   );
-  const probe = new LinkProbe(link, channels, keys.node(nodeId).probe, options.probeMs ?? 5000);
+  const probe = new LinkProbe(
+    link,
+    channels,
+    keys.node(nodeId).probe,
+    options.probeMs ?? 5000,
+    clock,
+  );
   const feeds = new Map<string, RoomFeed>();
   /** Per feed: settles once its channel is subscribed and it knows the room's position. */
   const feedReady = new WeakMap<RoomFeed, Promise<void>>();
-  let sweep: ReturnType<typeof setInterval> | null = null;
+  let stopSweep: (() => void) | null = null;
   let started: Promise<void> | null = null;
 
   link.sub.on('ready', () => {
@@ -131,8 +142,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     await link.open();
     await lease.start();
     await probe.start();
-    sweep = setInterval(() => queues.sweep(), queues.sweepIntervalMs);
-    sweep.unref();
+    stopSweep = every(clock, queues.sweepIntervalMs, () => queues.sweep());
   }
 
   function dropFeed(feed: RoomFeed): void {
@@ -148,7 +158,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       await feedReady.get(existing);
       return existing;
     }
-    const feed = new RoomFeed(room, (r, q) => store.read(r, q));
+    const feed = new RoomFeed(room, (r, q) => store.read(r, q), clock);
     feeds.set(room, feed);
     const ready = channels
       .add(keys.room(room).channel, (raw) => feed.receive(raw))
@@ -174,8 +184,8 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       if (!started) return;
       await started.catch(() => {});
       started = null;
-      if (sweep) clearInterval(sweep);
-      sweep = null;
+      stopSweep?.();
+      stopSweep = null;
       for (const feed of [...feeds.values()]) dropFeed(feed);
       probe.stop();
       await lease.stop();

@@ -6,6 +6,7 @@ import type {
   StoredMessage,
   StoredPage,
 } from '../Engine.js';
+import type { EngineClock } from '../engineClock.js';
 import { type DecodedEntry, decodeLive } from './roomStore.js';
 
 type Item = DecodedEntry | { presence: PresenceChange };
@@ -26,11 +27,12 @@ export class RoomFeed {
   /** Reading history: live items wait in `queue`. */
   private busy = true;
   private closed = false;
-  private retry: ReturnType<typeof setTimeout> | null = null;
+  private retry: unknown = null;
 
   constructor(
     readonly room: string,
     private readonly read: (room: string, query: HistoryQuery) => Promise<StoredPage>,
+    private readonly clock: EngineClock,
   ) {}
 
   /** Starts from the room's current position; call once the channel is subscribed. */
@@ -62,7 +64,7 @@ export class RoomFeed {
 
   close(): void {
     this.closed = true;
-    if (this.retry) clearTimeout(this.retry);
+    if (this.retry !== null) this.clock.clearTimeout(this.retry);
   }
 
   private drain(): void {
@@ -85,15 +87,14 @@ export class RoomFeed {
   }
 
   private async catchUp(): Promise<void> {
-    if (this.retry) clearTimeout(this.retry);
+    if (this.retry !== null) this.clock.clearTimeout(this.retry);
     this.retry = null;
     if (this.closed) return;
     let page: StoredPage;
     try {
       page = await this.read(this.room, { since: this.last });
     } catch {
-      this.retry = setTimeout(() => void this.catchUp(), RETRY_MS);
-      this.retry.unref();
+      this.retry = this.clock.setTimeout(() => void this.catchUp(), RETRY_MS);
       return;
     }
     // Live copies from another epoch than the one just read predate it.
