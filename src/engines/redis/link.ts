@@ -50,7 +50,13 @@ export class RedisLink {
       retryStrategy: (times) => Math.min(50 * times, 1000),
       ...extra,
     };
-    this.cmd = new Redis(url, { ...options, enableAutoPipelining: true });
+    this.cmd = new Redis(url, {
+      ...options,
+      enableAutoPipelining: true,
+      // RoomStore batches publishes itself: its script goes out at once, not after the
+      // autopipeline in flight (one at a time) has been answered.
+      autoPipeliningIgnoredCommands: ['swPublish'],
+    });
     this.sub = new Redis(url, options);
     for (const [name, lua] of Object.entries(SCRIPTS)) this.cmd.defineCommand(name, { lua });
     // Errors reach the callers as UNAVAILABLE; the connection retries by itself.
