@@ -104,8 +104,8 @@ end
  * arguments cost Redis and the client far less than two per message). Returns per room
  * {epoch, first new offset, repeats}: repeats lists, flat, for each repeated id its index in
  * the room's messages, offset, at and stored body ('' once history dropped it).
- * Each room's new messages go out in one PUBLISH: `m<first offset>:<epoch>:<at>` and one
- * body per line.
+ * Each room's new messages go out in one PUBLISH: `m<first offset>:<count>:<epoch>:<at>` and
+ * one body per line.
  */
 export const PUBLISH_BATCH = `${HELPERS}
 local now, ttl, window = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -176,7 +176,8 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
     end
     -- Without repeats the bodies go out as they came.
     if #lines < n then bodyText = table.concat(lines, '\\n') end
-    redis.call('PUBLISH', channel, 'm' .. first .. ':' .. epoch .. ':' .. now .. '\\n' .. bodyText)
+    local header = 'm' .. first .. ':' .. #lines .. ':' .. epoch .. ':' .. now
+    redis.call('PUBLISH', channel, header .. '\\n' .. bodyText)
   end
   out[#out + 1] = {epoch, first, repeats}
 end

@@ -98,6 +98,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       metaTtlMs: META_TTL_MS,
     },
     now,
+    (room, entries) => feeds.get(room)?.stored(entries),
   );
   const presence = new Presence(link, keys, nodeId);
   const queues = new RedisQueues(link, keys, channels, nodeId, now, options.queues);

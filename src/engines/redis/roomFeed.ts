@@ -7,7 +7,7 @@ import type {
   StoredPage,
 } from '../Engine.js';
 import type { EngineClock } from '../engineClock.js';
-import { type DecodedEntry, decodeLive } from './roomStore.js';
+import { type DecodedEntry, decodeLive, liveHeader } from './roomStore.js';
 
 type Item = DecodedEntry | { presence: PresenceChange };
 
@@ -47,12 +47,26 @@ export class RoomFeed {
   receive(raw: string): void {
     const kind = raw[0];
     if (kind === 'm') {
-      for (const entry of decodeLive(this.room, raw)) this.queue.push(entry);
+      const header = liveHeader(raw);
+      // This node's own publishes were mostly handed over already (see `stored`).
+      if (header.epoch === this.last.epoch && header.last <= this.last.offset) return;
+      for (const entry of decodeLive(this.room, raw, header)) this.queue.push(entry);
     } else if (kind === 'j' || kind === 'l') {
       const action = kind === 'j' ? 'join' : 'leave';
       this.queue.push({ presence: { room: this.room, action, uid: raw.slice(1) } });
     }
     this.drain();
+  }
+
+  /**
+   * Messages this node just stored: handed over at once when they follow what was handed,
+   * so the publisher's ack and their delivery leave together; otherwise the channel brings them.
+   */
+  stored(entries: DecodedEntry[]): void {
+    const { message } = entries[0];
+    if (this.busy || this.queue.length > 0) return;
+    if (message.epoch !== this.last.epoch || message.offset !== this.last.offset + 1) return;
+    for (const entry of entries) this.hand(entry.message, entry.contentJson);
   }
 
   /** After the channel may have missed messages (a `sub` reconnect): reads what it missed. */

@@ -29,10 +29,13 @@ type PublishReply = Array<[epoch: string, first: number, repeats: Array<number |
 function encodeBody(input: PublishInput): string {
   const head: string[] = [input.event, input.id];
   if (input.from !== undefined) head.push(input.from);
-  // Only a newline would break the lines a batch travels in (pretty-printed JSON has them).
+  return `${JSON.stringify(head)}\t${contentJsonOf(input)}`;
+}
+
+/** The content's JSON on one line: only a newline would break the lines a batch travels in. */
+function contentJsonOf(input: PublishInput): string {
   const given = input.contentJson;
-  const content = given && !given.includes('\n') ? given : JSON.stringify(input.content);
-  return `${JSON.stringify(head)}\t${content ?? 'null'}`;
+  return (given && !given.includes('\n') ? given : JSON.stringify(input.content)) ?? 'null';
 }
 
 /** A stored message and its content's JSON, as a stream entry or channel line holds them. */
@@ -57,19 +60,33 @@ export function decodeEntry(
   return { message, contentJson };
 }
 
-/** Parses a channel message: `m<first offset>:<epoch>:<at>`, then one body per line. */
-export function decodeLive(room: string, raw: string): DecodedEntry[] {
-  const lines = raw.split('\n');
-  const header = lines[0];
-  const first = header.indexOf(':');
-  const second = header.indexOf(':', first + 1);
-  const offset = Number(header.slice(1, first));
-  const epoch = header.slice(first + 1, second);
-  const at = Number(header.slice(second + 1));
-  const entries: DecodedEntry[] = [];
-  for (let i = 1; i < lines.length; i++)
-    entries.push(decodeEntry(room, epoch, offset + i - 1, at, lines[i]));
-  return entries;
+/** The header of a channel message: `m<first offset>:<count>:<epoch>:<at>`. */
+export interface LiveHeader {
+  first: number;
+  last: number;
+  epoch: string;
+  at: number;
+  /** Where the bodies start, one per line. */
+  bodies: number;
+}
+
+export function liveHeader(raw: string): LiveHeader {
+  const end = raw.indexOf('\n');
+  const [first, count, epoch, at] = raw.slice(1, end).split(':');
+  const offset = Number(first);
+  return {
+    first: offset,
+    last: offset + Number(count) - 1,
+    epoch,
+    at: Number(at),
+    bodies: end + 1,
+  };
+}
+
+/** The messages of a channel message whose header is `header`. */
+export function decodeLive(room: string, raw: string, header: LiveHeader): DecodedEntry[] {
+  const lines = raw.slice(header.bodies).split('\n');
+  return lines.map((body, i) => decodeEntry(room, header.epoch, header.first + i, header.at, body));
 }
 
 /** What a new message was stored as: the input itself with its position (nothing to parse). */
@@ -79,6 +96,9 @@ function storedFrom(input: PublishInput, epoch: string, offset: number, at: numb
   if (from !== undefined) message.from = from;
   return message;
 }
+
+/** A room's messages this node just stored, as the channel will bring them. */
+export type StoredHook = (room: string, entries: DecodedEntry[]) => void;
 
 /** Publishes per script call: bounds how long one script holds Redis. */
 const MAX_BATCH = 256;
@@ -103,6 +123,7 @@ export class RoomStore {
     private readonly keys: Keys,
     private readonly limits: RoomLimits,
     private readonly now: () => number,
+    private readonly stored: StoredHook,
   ) {
     const { totals, rooms, held } = keys.history;
     this.historyKeys = [totals, rooms, held];
@@ -196,7 +217,10 @@ export class RoomStore {
     this.link.script<PublishReply>('swPublish', keys, args).then(
       (reply) => {
         let r = 0;
-        for (const { list } of byRoom.values()) settle(list, reply[r++], at);
+        for (const [room, { list }] of byRoom) {
+          const entries = settle(list, reply[r++], at);
+          if (entries.length > 0) this.stored(room, entries);
+        }
       },
       (error) => {
         for (const { reject } of batch) reject(error);
@@ -205,15 +229,25 @@ export class RoomStore {
   }
 }
 
-/** Answers one room's publishes: new ones in order from `first`, repeats with the first result. */
-function settle(list: Pending[], [epoch, first, repeats]: PublishReply[number], at: number): void {
+/**
+ * Answers one room's publishes: new ones in order from `first`, repeats with the first result.
+ * Returns the new ones.
+ */
+function settle(
+  list: Pending[],
+  [epoch, first, repeats]: PublishReply[number],
+  at: number,
+): DecodedEntry[] {
   const repeated = new Map<number, number>();
   for (let i = 0; i < repeats.length; i += 4) repeated.set(repeats[i] as number, i);
+  const added: DecodedEntry[] = [];
   let next = first;
   list.forEach(({ input, resolve }, index) => {
     const i = repeated.get(index);
     if (i === undefined) {
-      resolve(storedFrom(input, epoch, next++, at));
+      const message = storedFrom(input, epoch, next++, at);
+      added.push({ message, contentJson: contentJsonOf(input) });
+      resolve(message);
       return;
     }
     const [offset, storedAt, body] = repeats.slice(i + 1, i + 4) as [number, number, string];
@@ -221,4 +255,5 @@ function settle(list: Pending[], [epoch, first, repeats]: PublishReply[number], 
     if (body === '') resolve(storedFrom(input, epoch, offset, storedAt));
     else resolve(decodeEntry(input.room, epoch, offset, storedAt, body).message);
   });
+  return added;
 }
