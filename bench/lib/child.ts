@@ -7,6 +7,10 @@ export interface Broker {
   stop(): Promise<void>;
   /** Broker heap after GC (statewire broker only). */
   heap(): Promise<number>;
+  /** Destroys every TCP socket of the broker at once; how many (statewire broker only). */
+  cut(): Promise<number>;
+  /** The broker's CPU time so far, µs (statewire broker only). */
+  cpu(): Promise<number>;
 }
 
 /** BENCH_BROKER_PROF=dir writes a CPU profile of each broker process there. */
@@ -41,5 +45,12 @@ export async function startBroker(script: string, args: string[] = []): Promise<
       child.on('message', onMessage);
       child.send(question);
     });
-  return { port, child, stop, heap: () => ask<number>('heap', 'heap') };
+  return {
+    port,
+    child,
+    stop,
+    heap: () => ask<number>('heap', 'heap'),
+    cut: () => ask<number>('cut', 'cut'),
+    cpu: () => ask<number>('cpu', 'cpu'),
+  };
 }

@@ -233,7 +233,8 @@ class StatewireServer implements Server {
     });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
-      httpServer.listen(this.port_, this.core.options.host, () => {
+      const { host, backlog } = this.core.options;
+      httpServer.listen({ port: this.port_, host, backlog }, () => {
         httpServer.off('error', reject);
         resolve();
       });

@@ -30,10 +30,10 @@ export function resolveFront(options: ServerOptions): FrontOptions {
     throw new TypeError('server and noServer exclude each other');
   if (
     (options.server || options.noServer) &&
-    (options.port !== undefined || options.host !== undefined)
+    (options.port !== undefined || options.host !== undefined || options.backlog !== undefined)
   ) {
     throw new TypeError(
-      'host and port are for the broker’s own server; not with server or noServer',
+      'host, port and backlog are for the broker’s own server; not with server or noServer',
     );
   }
   const mode: FrontMode = options.server

@@ -64,6 +64,13 @@ export interface ServerOptions {
   /** 0 = any free port; a restarted server reuses the port it had. */
   port?: number;
   /**
+   * Listen queue length. A reconnect storm opens thousands of sockets at once; SYNs past a
+   * full queue are dropped and retried by the client's TCP only a second later. The kernel
+   * caps it at `net.core.somaxconn`.
+   * @default 4096
+   */
+  backlog?: number;
+  /**
    * Your app's `http.Server` or `https.Server` (TLS) to share instead of listening: the broker
    * takes the requests and WebSocket upgrades under `path` and leaves every other one to your
    * listeners; `start()`/`close()` then neither listen nor close it.
@@ -181,6 +188,7 @@ export interface ServerOptions {
 export interface ResolvedOptions {
   host: string;
   port: number;
+  backlog: number;
   auth: ServerAuth | undefined;
   authorize: Authorize | undefined;
   engine: Engine;
@@ -204,6 +212,7 @@ export interface ResolvedOptions {
 
 export const SERVER_DEFAULTS = {
   host: '127.0.0.1',
+  backlog: 4096,
   maxPayload: 1024 * 1024,
   maxDepth: DEFAULT_MAX_DEPTH,
   maxSubscriptions: 100_000,
@@ -256,6 +265,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   return {
     host: options.host ?? SERVER_DEFAULTS.host,
     port: options.port ?? 0,
+    backlog: positiveInteger(options.backlog, 'backlog') ?? SERVER_DEFAULTS.backlog,
     auth: options.auth,
     authorize: options.authorize,
     engine:

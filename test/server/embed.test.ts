@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   type Server as HttpServer,
@@ -125,8 +127,26 @@ describe('createServer({ server, path }) on an app’s http.Server', () => {
 
   it('checks its front options at construction', () => {
     expect(() => createServer({ server: createHttpServer(), port: 8080 })).toThrow(TypeError);
+    expect(() => createServer({ noServer: true, backlog: 10 })).toThrow(/backlog/);
+    expect(() => createServer({ backlog: 0 })).toThrow(/backlog must be a positive integer/);
     expect(() => createServer({ path: 'realtime' })).toThrow(/path must start with/);
     expect(() => createServer({ headersTimeoutMs: 40_000 })).toThrow(/requestTimeoutMs/);
+  });
+});
+
+describe('listen queue of the broker’s own server', () => {
+  /** The queue length of a listening socket, read off the kernel (`ss` prints it as Send-Q). */
+  function listenQueueOf(port: number): number {
+    const lines = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+    return Number(lines.trim().split(/\s+/)[2]);
+  }
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+
+  it('listens with a reconnect storm’s backlog by default, or the one given', async () => {
+    const storm = await startServer();
+    expect(listenQueueOf(storm.port)).toBe(Math.min(4096, somaxconn));
+    const small = await startServer({ backlog: 7 });
+    expect(listenQueueOf(small.port)).toBe(7);
   });
 });
 
