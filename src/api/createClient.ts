@@ -36,17 +36,12 @@ import type {
 } from '../client/types.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { ConnectionStateName } from '../machines/connection.js';
-import {
-  type subscriptionMachine,
-  subscriptionStateName,
-  subscriptionsMachine,
-} from '../machines/subscription.js';
+import { subscriptionStateName, subscriptionsMachine } from '../machines/subscription.js';
 import { requireDepthWithin } from '../protocol/depth.js';
 import type { Json } from '../protocol/frames.js';
 import { createHandle } from './handle.js';
 
 type AuthActor = ClientActors['auth'];
-type SubscriptionActor = Actor<typeof subscriptionMachine>;
 
 /**
  * The facade. The constructor assembles the client in dependency order, each part from parts
@@ -90,7 +85,7 @@ class StatewireClient implements Client {
       signals,
     });
     const registry = createActor(subscriptionsMachine, { ...shared, id: 'subscriptions' }).start();
-    const rooms = new Rooms({ calls, parent: registry });
+    const rooms = new Rooms({ calls, parent: registry, inspected: options.inspect !== undefined });
     const queues = new Queues({
       calls,
       outbox,
@@ -175,7 +170,7 @@ class StatewireClient implements Client {
       auth: this.#auth,
       registry: this.#registry,
       subscriptions: new Map(
-        [...this.#rooms.records].map(([room, record]) => [room, record.actor as SubscriptionActor]),
+        [...this.#rooms.records].map(([room, record]) => [room, record.lifecycle.actor()]),
       ),
       consumers: this.#queues.actors(),
     };
@@ -196,8 +191,8 @@ class StatewireClient implements Client {
 
   snapshot(): ClientSnapshot {
     const subscriptions: Record<string, ActorSnapshotJson> = {};
-    for (const [room, { actor }] of this.#rooms.records) {
-      subscriptions[room] = actorJson(actor, subscriptionStateName(actor.getSnapshot()));
+    for (const [room, { lifecycle }] of this.#rooms.records) {
+      subscriptions[room] = actorJson(lifecycle, subscriptionStateName(lifecycle.getSnapshot()));
     }
     const snapshot: ClientSnapshot = {
       state: this.#lifecycle.state,

@@ -1,8 +1,7 @@
-import { type AnyActorRef, createActor } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { StatewireError } from '../errors/StatewireError.js';
-import type { Tagged } from '../machines/stateNames.js';
 import {
-  type SubscriptionContext,
+  type SubscriptionEffect,
   type SubscriptionEvent,
   type SubscriptionState,
   subscriptionMachine,
@@ -13,13 +12,8 @@ import type { Calls } from './calls.js';
 import { reportHandlerError } from './emitter.js';
 import { mirrorState } from './stateMirror.js';
 import { RoomSubscription } from './subscription.js';
+import { type LifecycleHost, SubscriptionLifecycle } from './subscriptionLifecycle.js';
 import type { Message, MessageHandler, Subscription } from './types.js';
-
-/** The part of a subscription actor the router uses. */
-export interface SubscriptionActorRef {
-  send(event: SubscriptionEvent): void;
-  getSnapshot(): Tagged & { value: unknown; context: SubscriptionContext };
-}
 
 interface SubscribeAnswer {
   epoch: string;
@@ -28,7 +22,7 @@ interface SubscribeAnswer {
   missed?: number;
 }
 
-/** One server subscription: its actor, the handles sharing it, and the last offset seen. */
+/** One server subscription: its lifecycle, the handles sharing it, and the last offset seen. */
 class RoomRecord {
   state: SubscriptionState = 'subscribing';
   error?: { code: StatewireError['code']; message: string };
@@ -44,7 +38,7 @@ class RoomRecord {
 
   constructor(
     readonly room: string,
-    readonly actor: SubscriptionActorRef,
+    readonly lifecycle: SubscriptionLifecycle,
     private readonly rooms: Rooms,
   ) {}
 
@@ -52,11 +46,11 @@ class RoomRecord {
     this.rooms.release(this, handle);
   }
 
-  /** Sends a lifecycle event to the actor and tells the handles about a new public state. */
+  /** Sends a lifecycle event to the machine and tells the handles about a new public state. */
   dispatch(event: SubscriptionEvent): void {
     if (this.state === 'failed' || this.state === 'unsubscribed') return;
-    this.actor.send(event);
-    const change = mirrorState(this, this.actor.getSnapshot(), subscriptionStateName);
+    this.lifecycle.send(event);
+    const change = mirrorState(this, this.lifecycle.getSnapshot(), subscriptionStateName);
     if (!change) return;
     for (const handle of this.handles) handle.stateChanged(change.from, change.to);
     if (change.to === 'failed' || change.to === 'unsubscribed') this.rooms.forget(this);
@@ -67,6 +61,8 @@ export interface RoomsDeps {
   calls: Calls;
   /** Parent of the subscription actors (shared system: clock, inspection). */
   parent: AnyActorRef;
+  /** An inspector watches: every subscription gets its actor from the start. */
+  inspected: boolean;
 }
 
 type Callbacks = Map<string, Set<MessageHandler>>;
@@ -107,25 +103,30 @@ export class Rooms {
   readonly #byEvent: Callbacks = new Map();
   readonly #byRoom: Callbacks = new Map();
   readonly #byRoomEvent: Callbacks = new Map();
-  readonly #logic = subscriptionMachine.provide({
-    actions: {
-      requestSubscribe: ({ context }) => this.#requestSubscribe(context.room),
-      requestUnsubscribe: ({ context }) => this.#requestUnsubscribe(context.room),
-    },
-  });
+  readonly #lifecycles: LifecycleHost;
 
-  constructor(private readonly deps: RoomsDeps) {}
+  constructor(private readonly deps: RoomsDeps) {
+    const effects: Record<SubscriptionEffect, (room: string) => void> = {
+      requestSubscribe: (room) => this.#requestSubscribe(room),
+      requestUnsubscribe: (room) => this.#requestUnsubscribe(room),
+    };
+    this.#lifecycles = {
+      logic: subscriptionMachine.provide({
+        actions: {
+          requestSubscribe: ({ self }) => effects.requestSubscribe(self.id),
+          requestUnsubscribe: ({ self }) => effects.requestUnsubscribe(self.id),
+        },
+      }),
+      parent: deps.parent,
+      effects,
+      eager: deps.inspected,
+    };
+  }
 
   subscribe(room: string, handler?: MessageHandler): Subscription {
     let record = this.records.get(room);
     if (!record) {
-      // Not spawnChild: it copies the parent's children map each time (O(N²) for 10k rooms).
-      const actor = createActor(this.#logic, {
-        parent: this.deps.parent,
-        id: room,
-        input: { room },
-      });
-      record = new RoomRecord(room, actor.start(), this);
+      record = new RoomRecord(room, new SubscriptionLifecycle(room, this.#lifecycles), this);
       this.records.set(room, record);
       if (this.deps.calls.phase === 'online') record.dispatch({ type: 'ONLINE' });
     }

@@ -3,12 +3,8 @@ import type { ErrorCode } from '../errors/codes.js';
 import { type ErrorParams, errorParams } from './eventParams.js';
 import { publicStateName, type Tagged } from './stateNames.js';
 
-export interface SubscriptionInput {
-  room: string;
-}
-
+/** Nothing per room: the room is the actor's id, so every subscription starts from one snapshot. */
 export interface SubscriptionContext {
-  room: string;
   error?: { code: ErrorCode; message: string };
   /** Refusals in a row that are worth retrying (the server was unavailable). */
   retries: number;
@@ -51,16 +47,19 @@ export function subscriptionStateName(snapshot: Tagged): SubscriptionState {
   return publicStateName(snapshot, SUBSCRIPTION_STATES, 'subscribing');
 }
 
+/** The actions the client provides: the only effects of a subscription. */
+export type SubscriptionEffect = 'requestSubscribe' | 'requestUnsubscribe';
+
 /**
- * One room subscription. It only tracks the lifecycle; messages never pass through it (the
- * client's router delivers them). The `sub`/`unsub` frames are sent by actions the client
- * provides, which also attach the `since` position that makes a resubscribe recover.
+ * One room subscription (the actor's id is the room). It only tracks the lifecycle; messages
+ * never pass through it (the client's router delivers them). The `sub`/`unsub` frames are sent
+ * by actions the client provides, which also attach the `since` position that makes a
+ * resubscribe recover.
  */
 export const subscriptionMachine = setup({
   types: {
     context: {} as SubscriptionContext,
     events: {} as SubscriptionEvent,
-    input: {} as SubscriptionInput,
   },
   actions: {
     /** Provided by the client: sends `sub {room, since?}`. */
@@ -83,7 +82,7 @@ export const subscriptionMachine = setup({
   },
 }).createMachine({
   id: 'subscription',
-  context: ({ input }) => ({ room: input.room, retries: 0 }),
+  context: { retries: 0 },
   initial: 'subscribing',
   states: {
     subscribing: {

@@ -194,6 +194,30 @@ describe('subscriptions (SimulatedClock, in-memory transport)', () => {
     expect(client.actors.subscriptions.has('private')).toBe(false);
   });
 
+  it('a subscription refused for now (UNAVAILABLE) asks again after its backoff', async () => {
+    const { client, server, clock } = createTestClient();
+    await client.connect();
+    server.intercept('sub', (message, connection) => {
+      server.intercept('sub', undefined);
+      connection.send({
+        type: 'res',
+        id: message.id,
+        error: { code: 'UNAVAILABLE', message: 'busy' },
+      });
+      return true;
+    });
+    const sub = client.subscribe('later');
+    // Answered after the refusal, over the same socket: the client has the refusal by then.
+    await client.ping();
+    expect(client.snapshot().subscriptions.later.value).toEqual({ subscribing: 'retrying' });
+    expect(sub.state).toBe('subscribing');
+    expect(server.last!.received.filter((m) => m.type === 'sub')).toHaveLength(1);
+    clock.increment(500);
+    await sub.ready();
+    expect(server.last!.received.filter((m) => m.type === 'sub')).toHaveLength(2);
+    expect(client.actors.subscriptions.get('later')?.getSnapshot().value).toBe('subscribed');
+  });
+
   it('subscriptions fail when the client gives up', async () => {
     const { client, server, clock } = createTestClient({
       reconnect: { maxAttempts: 1, minDelayMs: 10, maxDelayMs: 10 },

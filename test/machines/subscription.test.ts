@@ -26,14 +26,14 @@ function start(inspect?: (event: any) => void) {
   const requests: string[] = [];
   const logic = subscriptionMachine.provide({
     actions: {
-      requestSubscribe: ({ context }) => requests.push(`sub ${context.room}`),
-      requestUnsubscribe: ({ context }) => requests.push(`unsub ${context.room}`),
+      requestSubscribe: ({ self }) => requests.push(`sub ${self.id}`),
+      requestUnsubscribe: ({ self }) => requests.push(`unsub ${self.id}`),
     },
     // The jitter drawn halfway: 3/4 of each backoff ceiling.
     delays: { resubscribeDelay: ({ context }) => resubscribeDelay(context.retries, () => 0.5) },
   });
   const clock = new SimulatedClock();
-  const actor = createActor(logic, { input: { room: 'r' }, inspect, clock }).start();
+  const actor = createActor(logic, { id: 'r', inspect, clock }).start();
   return {
     actor,
     clock,
@@ -47,7 +47,6 @@ describe('subscription machine', () => {
     const taken = new Set<string>();
     const paths = edgePaths(subscriptionMachine, {
       events: EVENTS,
-      input: { room: 'r' },
       serialize,
     });
     for (const path of paths) {
