@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
-import type { RequestId, WireError } from '../protocol/frames.js';
+import type { AcksMsg, RequestId, WireError } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
 import type { Outbox } from './outbox.js';
 import type { OutgoingMessage } from './outgoing.js';
@@ -219,6 +219,19 @@ export class Calls {
     }
     this.#stopTimer(call);
     call.reject(wireError(error));
+  }
+
+  /** Acks of publishes that carried a `mid`: each resolves with its position and that id. */
+  onAcks({ epoch, ids, offsets }: AcksMsg): void {
+    if (!Array.isArray(ids) || !Array.isArray(offsets)) return;
+    const count = Math.min(ids.length, offsets.length);
+    for (let i = 0; i < count; i++) {
+      const call = this.#inFlight.get(ids[i]);
+      if (call?.message.type !== 'pub') continue;
+      this.#inFlight.delete(ids[i]);
+      this.#stopTimer(call);
+      call.resolve({ offset: offsets[i], epoch, id: call.message.mid });
+    }
   }
 
   /** A pong answers `ping()` with the round trip in ms. */

@@ -21,7 +21,8 @@ export interface ConnectionWiring {
 }
 
 function hello(credentials: Credentials, uid: string | undefined): HelloMsg {
-  const message: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION };
+  // `acks`: publish acks may come gathered (Calls.onAcks); a server without it sends `res`.
+  const message: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION, features: ['acks'] };
   const token = credentials.token;
   if (token !== undefined) message.token = token;
   else if (uid !== undefined) message.uid = uid;

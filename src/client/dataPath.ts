@@ -47,6 +47,8 @@ export function routeServerMessage(
         'data' in message ? message.data : undefined,
         'error' in message ? message.error : undefined,
       );
+    case 'acks':
+      return to.calls.onAcks(message);
     case 'error':
       if (message.id !== undefined) {
         to.calls.onResponse(message.id, undefined, {

@@ -24,6 +24,8 @@ export interface HelloMsg {
   v: number;
   uid?: string;
   token?: string;
+  /** Server message types beyond version 1's base that the client reads: `"acks"`. */
+  features?: string[];
 }
 export interface AuthMsg {
   type: 'auth';
@@ -161,6 +163,13 @@ export interface RoomMessage {
   id: string;
   from?: string;
 }
+/** Acks of publishes that carried a `mid`, in order: `ids[i]` was stored at `offsets[i]`. */
+export interface AcksMsg {
+  type: 'acks';
+  epoch: string;
+  ids: RequestId[];
+  offsets: number[];
+}
 export interface JoinMsg {
   type: 'join';
   room: string;
@@ -205,6 +214,7 @@ export type ServerMessage =
   | WelcomeMsg
   | ResMsg
   | RoomMessage
+  | AcksMsg
   | JoinMsg
   | LeaveMsg
   | PongMsg

@@ -2,16 +2,23 @@ import { StatewireError } from '../errors/StatewireError.js';
 import { DEFAULT_MAX_DEPTH, exceedsDepth } from './depth.js';
 import type { ClientMessage, ClientMessageType, RequestId } from './frames.js';
 
-type FieldKind = 'string' | 'nonEmptyString' | 'id' | 'json' | 'position' | 'count';
+type FieldKind = 'string' | 'nonEmptyString' | 'id' | 'json' | 'position' | 'count' | 'names';
 type Rule = { kind: FieldKind; optional?: boolean };
 type Shape = Record<string, Rule>;
 
 const req = (kind: FieldKind) => ({ kind });
+/** A list of names (`hello.features`) holds at most this many. */
+const MAX_NAMES = 16;
 const opt = (kind: FieldKind) => ({ kind, optional: true });
 
 /** Required and optional fields of every client message type. */
 const SHAPES: Record<ClientMessageType, Shape> = {
-  hello: { v: req('count'), uid: opt('nonEmptyString'), token: opt('nonEmptyString') },
+  hello: {
+    v: req('count'),
+    uid: opt('nonEmptyString'),
+    token: opt('nonEmptyString'),
+    features: opt('names'),
+  },
   auth: { signature: req('string') },
   token: { id: req('id'), token: req('nonEmptyString') },
   sub: { id: req('id'), room: req('nonEmptyString'), since: opt('position') },
@@ -65,6 +72,12 @@ function fits(kind: FieldKind, value: unknown): boolean {
       return value !== undefined;
     case 'count':
       return Number.isInteger(value) && (value as number) >= 0;
+    case 'names':
+      return (
+        Array.isArray(value) &&
+        value.length <= MAX_NAMES &&
+        value.every((name) => typeof name === 'string' && name.length > 0 && name.length <= 64)
+      );
     case 'position': {
       const p = value as { epoch?: unknown; offset?: unknown } | null;
       return (

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import type { RawData, WebSocket } from 'ws';
 import { type Actor, createActor } from 'xstate';
+import type { StoredMessage } from '../engines/Engine.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { SessionEmitted, SessionEvent, sessionMachine } from '../machines/session.js';
 import { CLOSE } from '../protocol/closeCodes.js';
@@ -9,6 +10,7 @@ import type { RequestId } from '../protocol/frames.js';
 import { requestIdOf } from '../protocol/validate.js';
 import type { BrokerCore } from './core.js';
 import type { Flushable } from './flushScheduler.js';
+import { FrameQueue } from './frameQueue.js';
 import { handshakeFrame } from './handshake.js';
 import { Membership } from './membership.js';
 import { ConnectionQueues } from './queues/connectionQueues.js';
@@ -17,11 +19,7 @@ import { dispatch } from './requests.js';
 import { serverSessionLogic } from './sessionParents.js';
 import type { PendingChallenge, SessionPort } from './sessionPort.js';
 import { isThenable } from './thenable.js';
-import { errorFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
-
-/** A coalesced frame stops growing at this many messages or bytes. */
-const MAX_BATCH_MESSAGES = 256;
-const MAX_BATCH_BYTES = 64 * 1024;
+import { errorFrame, publishAckFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
 
 function ignore(): void {}
 
@@ -60,7 +58,9 @@ export class Connection implements SessionPort, Flushable {
 
   private readonly activity = { count: 0 };
   private readonly limiter: RateLimiter | null;
-  private outbox: string[] = [];
+  private readonly outbox = new FrameQueue();
+  /** The client reads `acks` items (`hello.features`). */
+  private batchesAcks = false;
   private flushQueued = false;
   /** False once closing started: nothing more is read or sent. */
   private live = true;
@@ -182,6 +182,26 @@ export class Connection implements SessionPort, Flushable {
   enqueue(frame: string): void {
     if (!this.live) return;
     this.outbox.push(frame);
+    this.scheduleFlush();
+  }
+
+  /** The client's `hello.features`: what it reads beyond the base protocol. */
+  useFeatures(features: readonly string[]): void {
+    this.batchesAcks = features.includes('acks');
+  }
+
+  /** Answers a stored publish: in an `acks` item when the client reads them and chose the id. */
+  ackPublish(id: RequestId, mid: string | undefined, message: StoredMessage): void {
+    if (!this.batchesAcks || mid !== message.id) {
+      this.enqueue(publishAckFrame(id, message));
+      return;
+    }
+    if (!this.live) return;
+    this.outbox.ack(id, message.offset, message.epoch);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
     this.core.flusher.schedule(this);
@@ -196,9 +216,9 @@ export class Connection implements SessionPort, Flushable {
 
   flush(): void {
     this.flushQueued = false;
-    if (!this.live || this.outbox.length === 0) return;
+    if (!this.live || this.outbox.isEmpty) return;
     if (this.ws.bufferedAmount > this.core.options.maxBufferedBytes) {
-      this.outbox = [];
+      this.outbox.clear();
       this.close(CLOSE.TRY_AGAIN_LATER, 'SLOW_CONSUMER');
       return;
     }
@@ -354,30 +374,14 @@ export class Connection implements SessionPort, Flushable {
   }
 
   private write(): void {
-    const frames = this.outbox;
-    this.outbox = [];
-    let start = 0;
-    while (start < frames.length) {
-      let end = start + 1;
-      let bytes = frames[start].length;
-      while (
-        end < frames.length &&
-        end - start < MAX_BATCH_MESSAGES &&
-        bytes + frames[end].length < MAX_BATCH_BYTES
-      ) {
-        bytes += frames[end].length;
-        end++;
-      }
-      this.ws.send(end - start === 1 ? frames[start] : `[${frames.slice(start, end).join(',')}]`);
-      start = end;
-    }
+    for (const frame of this.outbox.take()) this.ws.send(frame);
   }
 
   private closeSocket(code: number, reason: string): void {
     this.detach();
-    if (reason !== 'SLOW_CONSUMER' && this.outbox.length > 0) this.write();
+    if (reason !== 'SLOW_CONSUMER' && !this.outbox.isEmpty) this.write();
     this.live = false;
-    this.outbox = [];
+    this.outbox.clear();
     this.ws.close(code, reason);
   }
 

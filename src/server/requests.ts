@@ -30,7 +30,7 @@ import {
   requireAllowed,
 } from './rules.js';
 import type { SessionPort } from './sessionPort.js';
-import { encodeRoomMessage, publishAckFrame } from './wire.js';
+import { encodeRoomMessage } from './wire.js';
 
 type Handler<T extends ClientMessageType> = (
   conn: SessionPort,
@@ -117,7 +117,7 @@ function publish(conn: SessionPort, msg: PubMsg): void | Promise<void> {
   });
   return andThen(step, ({ stored }) => {
     stored.then(
-      (message) => conn.enqueue(publishAckFrame(msg.id, message)),
+      (message) => conn.ackPublish(msg.id, msg.mid, message),
       (error) => conn.fail(msg.id, error),
     );
   });

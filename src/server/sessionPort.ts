@@ -1,3 +1,4 @@
+import type { StoredMessage } from '../engines/Engine.js';
 import type { SessionEvent } from '../machines/session.js';
 import type { RequestId } from '../protocol/frames.js';
 import type { BrokerCore } from './core.js';
@@ -41,6 +42,10 @@ export interface SessionPort extends FrameSink {
   sendNow(frame: string): void;
   close(code: number, reason: string): void;
   reply(id: RequestId, data: unknown): void;
+  /** The client's `hello.features`: what it reads beyond the base protocol. */
+  useFeatures(features: readonly string[]): void;
+  /** Answers a stored publish (`res`, or within an `acks` item). */
+  ackPublish(id: RequestId, mid: string | undefined, message: StoredMessage): void;
   /** Answers a failed message: `res` error when it had an id, an `error` frame otherwise. */
   fail(id: RequestId | undefined, error: unknown): void;
   /** Runs steps in arrival order; synchronous steps cost nothing. */

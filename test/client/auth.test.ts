@@ -19,7 +19,12 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
   it('a static token goes in hello', async () => {
     const { client, server } = createTestClient({ token: 'static-1', uid: 'ignored-with-token' });
     await client.connect();
-    expect(server.last!.received[0]).toEqual({ type: 'hello', v: 1, token: 'static-1' });
+    expect(server.last!.received[0]).toEqual({
+      type: 'hello',
+      v: 1,
+      features: ['acks'],
+      token: 'static-1',
+    });
   });
 
   it('a token function is called on every connect and reconnect', async () => {
@@ -163,7 +168,12 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     client.setToken('second');
     clock.increment(500);
     await nextEvent(client, 'signedIn');
-    expect(server.last!.received[0]).toEqual({ type: 'hello', v: 1, token: 'second' });
+    expect(server.last!.received[0]).toEqual({
+      type: 'hello',
+      v: 1,
+      features: ['acks'],
+      token: 'second',
+    });
   });
 
   it('setToken while the token function runs: the new source signs in, the late result is dropped', async () => {
@@ -176,7 +186,12 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     client.setToken(async () => 'second');
     release('first');
     await connected;
-    expect(server.last!.received[0]).toEqual({ type: 'hello', v: 1, token: 'second' });
+    expect(server.last!.received[0]).toEqual({
+      type: 'hello',
+      v: 1,
+      features: ['acks'],
+      token: 'second',
+    });
     expect(client.state).toBe('connected');
   });
 
@@ -202,7 +217,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     expect(signed).toHaveLength(2);
     expect(signed[0]).not.toBe(signed[1]);
     expect(server.last!.received.slice(0, 2)).toEqual([
-      { type: 'hello', v: 1, uid: 'erin' },
+      { type: 'hello', v: 1, features: ['acks'], uid: 'erin' },
       { type: 'auth', signature: `sig(${signed[1]})` },
     ]);
   });

@@ -12,6 +12,36 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
     expect(pub.mid).toMatch(/^[\w-]{21}$/);
   });
 
+  it('gathered acks resolve each publish with its offset, the epoch and its own mid', async () => {
+    const { client, server } = createTestClient();
+    await client.subscribe('room').ready();
+    const held: PubMsg[] = [];
+    server.intercept('pub', (message) => {
+      held.push(message);
+      return true;
+    });
+    const acks = [client.publish('room', 'e', 1), client.publish('room', 'e', 2)];
+    const other = client.publish('room', 'e', 3);
+    await server.last!.next('pub');
+    await server.last!.next('pub');
+    await server.last!.next('pub');
+    const [first, second, third] = held;
+    server.last!.send({
+      type: 'acks',
+      epoch: 'E',
+      ids: [second.id, 999, first.id],
+      offsets: [8, 9, 7],
+    });
+    expect(await Promise.all(acks)).toEqual([
+      { offset: 7, epoch: 'E', id: first.mid },
+      { offset: 8, epoch: 'E', id: second.mid },
+    ]);
+    // Unanswered ids stay pending until their own answer.
+    const data = { offset: 10, epoch: 'E', id: third.mid as string };
+    server.last!.send({ type: 'res', id: third.id, data });
+    expect(await other).toEqual(data);
+  });
+
   it('publish into a room the client is not in fails FORBIDDEN', async () => {
     const { client } = createTestClient();
     await client.connect();

@@ -34,7 +34,12 @@ describe('client lifecycle (SimulatedClock, in-memory transport)', () => {
     await client.connect();
     expect(client.isConnected).toBe(true);
     expect(client.uid).toBe('alice');
-    expect(server.last?.received[0]).toEqual({ type: 'hello', v: 1, uid: 'alice' });
+    expect(server.last?.received[0]).toEqual({
+      type: 'hello',
+      v: 1,
+      features: ['acks'],
+      uid: 'alice',
+    });
     expect(log).toEqual([
       'state:idle>connecting',
       'connecting',
