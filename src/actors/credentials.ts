@@ -1,4 +1,4 @@
-import { fromPromise } from 'xstate';
+import { type ActorSystem, fromPromise } from 'xstate';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { CredentialMode, TokenInfo } from '../machines/auth.js';
 
@@ -61,17 +61,22 @@ export interface CredentialDeps {
   sendToken(token: string): Promise<unknown>;
 }
 
-/** The auth machine's actors, closed over the credential holder. */
-export function createCredentialActors(deps: CredentialDeps) {
+/** The auth machine's actors; `depsOf` finds the credential deps of the actor system they run in. */
+export function createCredentialActors(depsOf: (system: ActorSystem<any>) => CredentialDeps) {
   return {
-    fetchToken: fromPromise<TokenInfo>(() => deps.credentials.fetch(deps.now)),
-    sendToken: fromPromise<TokenInfo>(async () => {
+    fetchToken: fromPromise<TokenInfo>(({ system }) => {
+      const deps = depsOf(system);
+      return deps.credentials.fetch(deps.now);
+    }),
+    sendToken: fromPromise<TokenInfo>(async ({ system }) => {
+      const deps = depsOf(system);
       const token = deps.credentials.token;
       if (token === undefined) throw new StatewireError('UNAUTHORIZED', 'no token to send');
       await deps.sendToken(token);
       return {};
     }),
-    signChallenge: fromPromise<void, { challenge: string }>(async ({ input }) => {
+    signChallenge: fromPromise<void, { challenge: string }>(async ({ input, system }) => {
+      const deps = depsOf(system);
       if (!deps.onChallenge) {
         throw new StatewireError('UNAUTHORIZED', 'the server sent a challenge but no onChallenge');
       }

@@ -1,4 +1,4 @@
-import { fromCallback } from 'xstate';
+import { type ActorSystem, fromCallback } from 'xstate';
 import type { NetworkEvent } from '../machines/connection.js';
 
 /**
@@ -24,10 +24,14 @@ export function defaultNetworkEventTarget(): NetworkEventTarget | undefined {
 /**
  * Invoked by the connection machine while it is connecting, connected or waiting to reconnect:
  * it listens only then, so a disconnected client leaves nothing on `window`. Only page
- * transitions into and out of the back/forward cache (`persisted`) count.
+ * transitions into and out of the back/forward cache (`persisted`) count. `targetOf` finds the
+ * target of the actor system it runs in.
  */
-export function createNetworkLogic(target: NetworkEventTarget | undefined) {
-  return fromCallback<{ type: string }>(({ sendBack }) => {
+export function createNetworkLogic(
+  targetOf: (system: ActorSystem<any>) => NetworkEventTarget | undefined,
+) {
+  return fromCallback<{ type: string }>(({ sendBack, system }) => {
+    const target = targetOf(system);
     if (!target) return;
     const send = (event: NetworkEvent) => sendBack(event);
     const listeners: Record<string, (event: object) => void> = {

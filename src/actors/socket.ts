@@ -1,4 +1,4 @@
-import { fromCallback } from 'xstate';
+import { type ActorSystem, fromCallback } from 'xstate';
 import type { SocketEvent } from '../machines/connection.js';
 import { decodeFrame, isMessageShaped } from '../protocol/codec.js';
 import type { ServerMessage } from '../protocol/frames.js';
@@ -51,9 +51,11 @@ function lifecycleEvent(message: ServerMessage): SocketEvent | undefined {
  * The socket of one connection attempt, invoked by the connection machine: it lives exactly as
  * long as the `online` state, plugs the socket into the client's link while open, and sends the
  * machine lifecycle events only. Closing happens in the cleanup, when the state is left.
+ * `depsOf` finds the deps of the actor system it runs in (one logic can serve many clients).
  */
-export function createSocketLogic(deps: SocketDeps) {
-  return fromCallback<{ type: string }>(({ sendBack }) => {
+export function createSocketLogic(depsOf: (system: ActorSystem<any>) => SocketDeps) {
+  return fromCallback<{ type: string }>(({ sendBack, system }) => {
+    const deps = depsOf(system);
     let ended = false;
     const socket: TransportSocket = deps.transport.connect(deps.url, {
       open() {

@@ -3,7 +3,7 @@ import { type Actor, createActor } from 'xstate';
 import { Credentials, type TokenSource } from '../actors/credentials.js';
 import { Calls } from '../client/calls.js';
 import { epochNow, monotonicNow, realTimers } from '../client/clock.js';
-import { connectionLogic } from '../client/connectionLogic.js';
+import { clientConnectionLogic, wireConnection } from '../client/connectionLogic.js';
 import { routeServerMessage } from '../client/dataPath.js';
 import { Emitter } from '../client/emitter.js';
 import { Transient } from '../client/http/transient.js';
@@ -101,17 +101,19 @@ class StatewireClient implements Client {
     this.#queues = queues;
 
     // The connection: its socket fills the outbox's frames and routes server frames forward.
-    const connection = createActor(
-      connectionLogic({
-        options,
-        credentials,
-        outbox,
-        requestToken: (token) => calls.request({ type: 'token', token }, { retryOnExpired: false }),
-        onMessage: (message) => routeServerMessage(message, { calls, rooms, queues }),
-        onError: (error) => events.emit('error', error),
-      }),
-      { ...shared, id: 'connection', input: connectionInput(options, credentials) },
-    );
+    const connection = createActor(clientConnectionLogic, {
+      ...shared,
+      id: 'connection',
+      input: connectionInput(options, credentials),
+    });
+    wireConnection(connection, {
+      options,
+      credentials,
+      outbox,
+      requestToken: (token) => calls.request({ type: 'token', token }, { retryOnExpired: false }),
+      onMessage: (message) => routeServerMessage(message, { calls, rooms, queues }),
+      onError: (error) => events.emit('error', error),
+    });
     connection.on('error', ({ code, message, recoverable }) =>
       events.emit('error', { code, message, recoverable }),
     );

@@ -31,16 +31,17 @@ export class LinkConnection {
   #heartbeats = 0;
 
   constructor(url: string, peer: LinkPeer, options: LinkConnectOptions) {
+    const socket = {
+      transport: options.transport ?? webSocketTransport(),
+      url,
+      link: peer.outbox,
+      // The data path: `send`, `ping` and `pong` of the peer (lifecycle frames go to the machine).
+      onMessage: (message: ServerMessage) => peer.receive(message),
+      onInvalidFrame: () => undefined,
+    };
     const logic = connectionMachine.provide({
       actors: {
-        socket: createSocketLogic({
-          transport: options.transport ?? webSocketTransport(),
-          url,
-          link: peer.outbox,
-          // The data path: `send`, `ping` and `pong` of the peer (lifecycle frames go to the machine).
-          onMessage: (message: ServerMessage) => peer.receive(message),
-          onInvalidFrame: () => undefined,
-        }),
+        socket: createSocketLogic(() => socket),
       },
       actions: {
         sendHello: () => peer.outbox.send({ type: 'hello', v: PROTOCOL_VERSION }),

@@ -292,7 +292,7 @@ describe('connection machine: browser network and page events', () => {
           socket: fromCallback(() => undefined),
           auth: authStub,
           // The real logic over an EventTarget the test dispatches on, counting its listeners.
-          network: createNetworkLogic({
+          network: createNetworkLogic(() => ({
             addEventListener: (type, listener) => {
               listening.push(type);
               network.addEventListener(type, listener);
@@ -301,7 +301,7 @@ describe('connection machine: browser network and page events', () => {
               listening.splice(listening.indexOf(type), 1);
               network.removeEventListener(type, listener);
             },
-          }),
+          })),
         },
         delays: DELAYS,
       }),
