@@ -262,6 +262,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
         'instead, e.g. memoryEngine({ history }) or redisEngine({ url, history })',
     );
   }
+  const onError =
+    options.onError ??
+    ((error: unknown, where: string) => console.error(`[statewire] ${where}:`, error));
   return {
     host: options.host ?? SERVER_DEFAULTS.host,
     port: options.port ?? 0,
@@ -270,7 +273,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     authorize: options.authorize,
     engine:
       options.engine ??
-      memoryEngine({ history: options.history, clock: options.clock, now: options.now }),
+      memoryEngine({ history: options.history, clock: options.clock, now: options.now, onError }),
     maxPayload: options.maxPayload ?? SERVER_DEFAULTS.maxPayload,
     maxDepth: positiveInteger(options.maxDepth, 'maxDepth') ?? SERVER_DEFAULTS.maxDepth,
     maxSubscriptions:
@@ -285,7 +288,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     closeTimeoutMs: options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
     tempQueueGraceMs: options.tempQueueGraceMs ?? SERVER_DEFAULTS.tempQueueGraceMs,
     onDeadLetter: options.onDeadLetter,
-    onError: options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error)),
+    onError,
     inspect: options.inspect,
     clock: options.clock ?? realClock,
     now: options.now ?? Date.now,

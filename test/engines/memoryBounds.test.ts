@@ -151,4 +151,27 @@ describe('memory engine: everything a client can make it hold is bounded', () =>
     clock.increment(5000);
     expect(attempts).toEqual([1, 2]);
   });
+
+  it('reports a failed sweep to onError and keeps sweeping', async () => {
+    const clock = new SimulatedClock();
+    let broken = true;
+    const now = () => {
+      if (broken) throw new Error('clock broke');
+      return clock.now();
+    };
+    const failures: string[] = [];
+    const engine = memoryEngine({
+      clock,
+      now,
+      queues: { ackTimeoutMs: 1000 },
+      onError: (error, where) => failures.push(`${where}: ${(error as Error).message}`),
+    });
+    await engine.start();
+    clock.increment(250);
+    expect(failures).toEqual(['memory engine sweep: clock broke']);
+    broken = false;
+    clock.increment(250);
+    expect(failures).toHaveLength(1);
+    await engine.close();
+  });
 });

@@ -54,6 +54,8 @@ export interface MemoryEngineOptions {
    * default: real timers. A test passes xstate's `SimulatedClock` with a matching `now`.
    */
   clock?: EngineClock;
+  /** Failures of the background sweep (default console.error); the server passes its own. */
+  onError?: (error: unknown, where: string) => void;
 }
 
 export interface MemoryEngine extends Engine {
@@ -130,6 +132,8 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
   const recentIds = new IdWindow<Receipt>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
   const clock = options.clock ?? realEngineClock;
+  const onError =
+    options.onError ?? ((error, where) => console.error(`[statewire] ${where}:`, error));
   /** Stops the sweep, while started. */
   let stopSweep: (() => void) | null = null;
 
@@ -140,7 +144,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       queues.expireIdle();
       uidClaims.expire();
     } catch (error) {
-      console.error('[statewire] memory engine sweep:', error);
+      onError(error, 'memory engine sweep');
     }
   }
 
