@@ -76,10 +76,12 @@ async function statewireStorm(count: number) {
   const { clients, subs } = await statewireClients(port, count);
 
   let offline = Promise.all(clients.map(disconnected));
+  const cpuBefore = process.cpuUsage();
   const cutAt = performance.now();
   await broker.cut();
   await offline;
   const atOnceMs = await allReady(subs, cutAt);
+  const { user, system } = process.cpuUsage(cpuBefore);
 
   offline = Promise.all(clients.map(disconnected));
   await broker.stop();
@@ -89,7 +91,7 @@ async function statewireStorm(count: number) {
 
   await Promise.all(clients.map((client) => client.disconnect()));
   await broker.stop();
-  return { atOnceMs, afterRestartMs };
+  return { atOnceMs, afterRestartMs, clientCpuUsPerReconnect: Math.round((user + system) / count) };
 }
 
 export async function reconnectStorm(options: { clients: number }) {
@@ -101,6 +103,7 @@ export async function reconnectStorm(options: { clients: number }) {
     recoveredOnResubscribe: server.recovered,
     brokerCpuUsPerReconnect: server.brokerCpuUsPerReconnect,
     statewireClientsAtOnceMs: statewire.atOnceMs,
+    statewireClientCpuUsPerReconnect: statewire.clientCpuUsPerReconnect,
     statewireClientsAfterRestartMs: statewire.afterRestartMs,
   };
 }
