@@ -92,6 +92,10 @@ function callAll(set: Set<MessageHandler> | undefined, message: Message): void {
 }
 
 const EPOCH_CHANGED = { recovered: false, missed: 0 } as const;
+const ONLINE: SubscriptionEvent = { type: 'ONLINE' };
+const OFFLINE: SubscriptionEvent = { type: 'OFFLINE' };
+const SUBSCRIBED: SubscriptionEvent = { type: 'SUBSCRIBED' };
+const CLOSE: SubscriptionEvent = { type: 'CLOSE' };
 
 /**
  * The data path of room messages: a map from room to its subscription record, the duplicate
@@ -128,10 +132,10 @@ export class Rooms {
     if (!record) {
       record = new RoomRecord(room, new SubscriptionLifecycle(room, this.#lifecycles), this);
       this.records.set(room, record);
-      if (this.deps.calls.phase === 'online') record.dispatch({ type: 'ONLINE' });
+      if (this.deps.calls.phase === 'online') record.dispatch(ONLINE);
     }
     const handle = new RoomSubscription(room, record);
-    record.handles = [...record.handles, handle];
+    record.handles = record.handles.length === 0 ? [handle] : [...record.handles, handle];
     if (handler) handle.on('message', handler);
     return handle;
   }
@@ -177,7 +181,7 @@ export class Rooms {
     } else {
       record.lastOffset = Math.max(record.lastOffset, answer.offset);
     }
-    record.dispatch({ type: 'SUBSCRIBED' });
+    record.dispatch(SUBSCRIBED);
     if (!resumed) return;
     const info = { recovered: answer.recovered === true, missed: answer.missed ?? 0 };
     for (const handle of record.handles) handle.emit('recovered', info);
@@ -220,23 +224,23 @@ export class Rooms {
   }
 
   goOnline(): void {
-    for (const record of [...this.records.values()]) record.dispatch({ type: 'ONLINE' });
+    for (const record of [...this.records.values()]) record.dispatch(ONLINE);
   }
 
   goOffline(): void {
-    for (const record of this.records.values()) record.dispatch({ type: 'OFFLINE' });
+    for (const record of this.records.values()) record.dispatch(OFFLINE);
   }
 
   /** The client stopped: every subscription ends, failed when the client failed. */
   stop(failure?: { code: StatewireError['code']; message: string }): void {
-    const event: SubscriptionEvent = failure ? { type: 'FAIL', ...failure } : { type: 'CLOSE' };
+    const event: SubscriptionEvent = failure ? { type: 'FAIL', ...failure } : CLOSE;
     for (const record of [...this.records.values()]) record.dispatch(event);
     this.records.clear();
   }
 
   release(record: RoomRecord, handle: RoomSubscription): void {
     record.handles = record.handles.filter((h) => h !== handle);
-    if (record.handles.length === 0) record.dispatch({ type: 'CLOSE' });
+    if (record.handles.length === 0) record.dispatch(CLOSE);
   }
 
   forget(record: RoomRecord): void {

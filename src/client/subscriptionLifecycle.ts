@@ -44,6 +44,7 @@ export class SubscriptionLifecycle {
   #actor: SubscriptionActor | undefined;
   /** Events sent by an effect while a step runs wait for it, as in an actor's mailbox. */
   #queue: SubscriptionEvent[] | undefined;
+  #stepping = false;
 
   constructor(
     readonly room: string,
@@ -53,7 +54,8 @@ export class SubscriptionLifecycle {
   }
 
   send(event: SubscriptionEvent): void {
-    if (this.#queue) {
+    if (this.#stepping) {
+      this.#queue ??= [];
       this.#queue.push(event);
       return;
     }
@@ -61,9 +63,14 @@ export class SubscriptionLifecycle {
       this.#actor.send(event);
       return;
     }
-    this.#queue = [event];
-    for (let next = this.#queue.shift(); next; next = this.#queue.shift()) this.#step(next);
-    this.#queue = undefined;
+    this.#stepping = true;
+    try {
+      this.#step(event);
+      for (let next = this.#queue?.shift(); next; next = this.#queue?.shift()) this.#step(next);
+    } finally {
+      this.#stepping = false;
+      this.#queue = undefined;
+    }
   }
 
   getSnapshot(): SubscriptionSnapshot {

@@ -43,8 +43,16 @@ const SUBSCRIPTION_STATES: readonly SubscriptionState[] = [
   'failed',
 ];
 
+/** Snapshots are immutable, and thousands of subscriptions share the same few. */
+const stateNames = new WeakMap<Tagged, SubscriptionState>();
+
 export function subscriptionStateName(snapshot: Tagged): SubscriptionState {
-  return publicStateName(snapshot, SUBSCRIPTION_STATES, 'subscribing');
+  let name = stateNames.get(snapshot);
+  if (name === undefined) {
+    name = publicStateName(snapshot, SUBSCRIPTION_STATES, 'subscribing');
+    stateNames.set(snapshot, name);
+  }
+  return name;
 }
 
 /** The actions the client provides: the only effects of a subscription. */

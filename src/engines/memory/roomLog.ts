@@ -70,24 +70,21 @@ export class RoomLog {
   }
 
   read(query: HistoryQuery): StoredPage {
-    const { epoch } = this;
     const kept = this.items.length - this.head;
-    const page = (messages: StoredMessage[], complete: boolean): StoredPage => ({
-      epoch,
-      offset: this.lastOffset,
-      messages,
-      complete,
-    });
     const limit = query.limit ?? kept;
     if (!query.since) {
       const start = Math.max(this.head, this.items.length - limit);
-      return page(this.kept(start), this.trimmedUpTo === 0 && start === this.head);
+      return this.page(this.kept(start), this.trimmedUpTo === 0 && start === this.head);
     }
     const after = query.since.offset;
-    if (query.since.epoch !== epoch || after > this.lastOffset) return page([], false);
+    if (query.since.epoch !== this.epoch || after > this.lastOffset) return this.page([], false);
     const start = this.head + Math.max(0, after - this.trimmedUpTo);
     const end = Math.min(this.items.length, start + limit);
-    return page(this.kept(start, end), after >= this.trimmedUpTo && end === this.items.length);
+    return this.page(this.kept(start, end), after >= this.trimmedUpTo && end === this.items.length);
+  }
+
+  private page(messages: StoredMessage[], complete: boolean): StoredPage {
+    return { epoch: this.epoch, offset: this.lastOffset, messages, complete };
   }
 
   private kept(start: number, end?: number): StoredMessage[] {
