@@ -7,7 +7,7 @@ export interface Broker {
   stop(): Promise<void>;
   /** Broker heap after GC (statewire broker only). */
   heap(): Promise<number>;
-  /** Destroys every TCP socket of the broker at once; how many (statewire broker only). */
+  /** Destroys every TCP socket of the broker at once; how many (statewire broker, cuttable). */
   cut(): Promise<number>;
   /** The broker's CPU time so far, µs (statewire broker only). */
   cpu(): Promise<number>;

@@ -40,7 +40,7 @@ async function allReady(subs: Subscription[], from: number): Promise<number> {
  * from their position at once. Measured from the cut until every one is subscribed again.
  */
 async function serverAtOnce(count: number) {
-  const broker = await startBroker('statewire.ts');
+  const broker = await startBroker('statewire.ts', ['0', 'cuttable']);
   const clients = Array.from(
     { length: count },
     (_, i) => new ProtocolClient(broker.port, `storm-${i}`, `storm-${i}`),
@@ -71,7 +71,7 @@ async function serverAtOnce(count: number) {
  *   nearly 1 s: from the new broker listening, backoff included.
  */
 async function statewireStorm(count: number) {
-  let broker: Broker = await startBroker('statewire.ts');
+  let broker: Broker = await startBroker('statewire.ts', ['0', 'cuttable']);
   const port = broker.port;
   const { clients, subs } = await statewireClients(port, count);
 
@@ -86,7 +86,7 @@ async function statewireStorm(count: number) {
   offline = Promise.all(clients.map(disconnected));
   await broker.stop();
   await offline;
-  broker = await startBroker('statewire.ts', [String(port)]);
+  broker = await startBroker('statewire.ts', [String(port), 'cuttable']);
   const afterRestartMs = await allReady(subs, performance.now());
 
   await Promise.all(clients.map((client) => client.disconnect()));
