@@ -1,22 +1,53 @@
 /**
- * Lua for room history. A room's history is a stream whose entry ids are `<offset>-0` (so its
- * entries are contiguous offsets), its meta hash holds the epoch (`e`), the top offset (`o`)
- * and the bytes the stream holds (`b`: each entry counts its body plus OVERHEAD); losing the
- * meta hash is what a new epoch means, so both scripts start a fresh stream then.
+ * Lua for room history. A room's history is a hash from offset to `<at>:<seq>:<body>` (`seq`:
+ * the budget sequence, 0 without a budget), so one HSET stores a batch and one HMGET reads a
+ * range. Its meta hash holds the epoch (`e`), the top offset (`o`), the first offset kept
+ * (`f`: the history holds exactly f..o) and the bytes held (`b`: each message counts its body
+ * plus OVERHEAD); losing the meta hash is what a new epoch means, so both scripts start a fresh
+ * history then (as for a meta from before `f`).
  *
  * With a total budget (`maxTotal` > 0) the history hash `HIST` counts the bytes of all rooms
- * (`t`) and hands out a sequence number per stored message (`s`, kept in the entry), `HELD`
- * holds each room's bytes and `ROOMS` each room scored by the sequence of its oldest entry:
- * past the budget, the oldest entries of any room go first.
+ * (`t`) and hands out a sequence number per stored message (`s`), `HELD` holds each room's
+ * bytes and `ROOMS` each room scored by the sequence of its oldest message: past the budget,
+ * the oldest messages of any room go first.
  */
 const HELPERS = `
 local OVERHEAD = 96
+local CHUNK = 1000
 local HIST, ROOMS, HELD = KEYS[1], KEYS[2], KEYS[3]
 local maxTotal, roomBase = tonumber(ARGV[1]), ARGV[2]
 local size, maxBytes, metaTtl = math.huge, math.huge, 0
-local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
-local function bytesOf(entry) return #entry[2][4] + OVERHEAD end
-local function seqOf(entry) return tonumber(entry[2][6] or '0') end
+-- A stored value is '<at>:<delta>:<body>', its budget sequence number its offset + delta (one
+-- string per batch: Lua formats numbers slowly). Where its body starts:
+local function bodyAt(value)
+  return string.find(value, ':', string.find(value, ':', 1, true) + 1, true) + 1
+end
+local function atOf(value)
+  return tonumber(string.sub(value, 1, string.find(value, ':', 1, true) - 1))
+end
+local function seqOf(value, offset)
+  local a = string.find(value, ':', 1, true)
+  return offset + tonumber(string.sub(value, a + 1, bodyAt(value) - 2))
+end
+local function bytesOf(value)
+  return #value - bodyAt(value) + 1 + OVERHEAD
+end
+-- The fields of offsets from..to (at most CHUNK), and their stored values (false if missing).
+local function read(h, from, to)
+  local fields = {}
+  for o = from, math.min(to, from + CHUNK - 1) do fields[#fields + 1] = tostring(o) end
+  if #fields == 0 then return fields, {} end
+  return fields, redis.call('HMGET', h, unpack(fields))
+end
+local function valuesOf(h, from, to)
+  local out = {}
+  while from <= to do
+    local fields, values = read(h, from, to)
+    for i = 1, #fields do out[#out + 1] = values[i] end
+    from = from + #fields
+  end
+  return out
+end
 -- The lines of a text (JSON holds no raw newline).
 local function linesOf(text)
   local out, from = {}, 1
@@ -30,7 +61,7 @@ local function linesOf(text)
     from = nl + 1
   end
 end
--- Counts a room's change of bytes in the total, and files it by its oldest entry.
+-- Counts a room's change of bytes in the total, and files it by its oldest message's number.
 local function account(room, delta, oldest, nx)
   if maxTotal <= 0 then return end
   if delta ~= 0 then
@@ -38,8 +69,8 @@ local function account(room, delta, oldest, nx)
     redis.call('HINCRBY', HIST, 't', delta)
   end
   if oldest then
-    if nx then redis.call('ZADD', ROOMS, 'NX', seqOf(oldest), room)
-    else redis.call('ZADD', ROOMS, seqOf(oldest), room) end
+    if nx then redis.call('ZADD', ROOMS, 'NX', oldest, room)
+    else redis.call('ZADD', ROOMS, oldest, room) end
   end
 end
 -- The room holds nothing any more (or lost its meta): whatever it was counted for goes.
@@ -51,48 +82,53 @@ local function forget(room)
   redis.call('HDEL', HELD, room)
   redis.call('ZREM', ROOMS, room)
 end
--- Drops the oldest entries while the room holds more than size messages or maxBytes bytes
--- (one message is always kept), or they were stored at or before cutoff (nil: no age bound).
--- Returns the bytes freed, the length left and the oldest entry kept (nil if none was read).
-local function trimRoom(h, length, bytes, cutoff)
+-- Drops the oldest messages (first..top held) while the room holds more than size messages or
+-- maxBytes bytes (one message is always kept), or they were stored at or before cutoff (nil:
+-- no age bound). Returns the bytes freed, the first offset kept and the sequence number of the
+-- oldest message kept (nil if none was read).
+local function trimRoom(h, first, top, bytes, cutoff)
+  local length = top - first + 1
+  if length <= size and bytes <= maxBytes and not cutoff then return 0, first, nil end
   local freed = 0
-  if length <= size and bytes <= maxBytes and not cutoff then return 0, length, nil end
-  local function goes(entry)
+  local function goes(value)
+    if not value then return true end
     return length > size or (bytes > maxBytes and length > 1)
-      or (cutoff ~= nil and tonumber(entry[2][2]) <= cutoff)
+      or (cutoff ~= nil and atOf(value) <= cutoff)
   end
-  -- The first read takes what the size bound drops and the entry after; later ones take more.
+  -- The first read takes what the size bound drops and the message after; later ones take more.
   local extra = 0
   while length > 0 do
-    local count = math.max(length - size, 0) + 1 + extra
+    local fields, values = read(h, first, math.min(top, first + math.max(length - size, 0) + extra))
     extra = 31
-    local chunk = redis.call('XRANGE', h, '-', '+', 'COUNT', count)
-    if #chunk == 0 then return freed, 0, nil end
-    local last, kept = nil, nil
-    for _, entry in ipairs(chunk) do
-      if not goes(entry) then kept = entry break end
-      freed = freed + bytesOf(entry)
-      bytes = bytes - bytesOf(entry)
+    local kept, dropped = nil, 0
+    for i = 1, #fields do
+      local value = values[i]
+      if not goes(value) then kept = value break end
+      if value then
+        freed = freed + bytesOf(value)
+        bytes = bytes - bytesOf(value)
+      end
       length = length - 1
-      last = entry[1]
+      dropped = i
     end
-    if last then redis.call('XTRIM', h, 'MINID', (offsetOf(last) + 1) .. '-0') end
-    if kept then return freed, length, kept end
+    if dropped > 0 then redis.call('HDEL', h, unpack(fields, 1, dropped)) end
+    first = first + dropped
+    if kept then return freed, first, seqOf(kept, first) end
   end
-  return freed, 0, nil
+  return freed, first, nil
 end
 -- A room's meta, created with a fresh epoch (and an empty history) when it is gone.
 local function metaOf(m, h, d, room, fresh)
-  local meta = redis.call('HMGET', m, 'e', 'o', 'b')
-  if meta[1] then
+  local meta = redis.call('HMGET', m, 'e', 'o', 'b', 'f')
+  if meta[1] and meta[4] then
     redis.call('PEXPIRE', m, metaTtl)
-    return meta[1], tonumber(meta[2] or '0'), tonumber(meta[3] or '0')
+    return meta[1], tonumber(meta[2] or '0'), tonumber(meta[3] or '0'), tonumber(meta[4])
   end
-  redis.call('HSET', m, 'e', fresh, 'b', 0)
+  redis.call('HSET', m, 'e', fresh, 'o', 0, 'b', 0, 'f', 1)
   redis.call('PEXPIRE', m, metaTtl)
   redis.call('DEL', h, d)
   forget(room)
-  return fresh, 0, 0
+  return fresh, 0, 0, 1
 end
 `;
 
@@ -104,8 +140,8 @@ end
  * arguments cost Redis and the client far less than two per message). Returns per room
  * {epoch, first new offset, repeats}: repeats lists, flat, for each repeated id its index in
  * the room's messages, offset, at and stored body ('' once history dropped it).
- * Each room's new messages go out in one PUBLISH: `m<first offset>:<count>:<epoch>:<at>` and
- * one body per line.
+ * Each room's new messages are stored by one HSET and go out in one PUBLISH:
+ * `m<first offset>:<count>:<epoch>:<at>` and one body per line.
  */
 export const PUBLISH_BATCH = `${HELPERS}
 local now, ttl, window = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -124,49 +160,52 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
   local ids, bodies = linesOf(ARGV[arg + 3]), linesOf(bodyText)
   local n = #ids
   arg = arg + 5
-  local epoch, top, bytes = metaOf(m, h, d, room, fresh)
+  local epoch, top, bytes, held = metaOf(m, h, d, room, fresh)
   local seen, addedIds = {}, {}
   if window > 0 then seen = redis.call('ZMSCORE', d, unpack(ids)) end
-  local length = redis.call('XLEN', h)
-  local first, lines, zadd, repeats, added, firstAdded = top + 1, {}, {}, {}, 0, nil
+  local first, lines, fields, zadd, repeats, added = top + 1, {}, {}, {}, {}, 0
+  -- Messages after a repeat, or placed among other rooms' messages, need their own prefix.
+  local prefix, prefixDelta = nil, nil
   for k = 1, n do
     local id, body = ids[k], bodies[k]
     local prior = seen[k] or addedIds[id]
     if prior then
-      local entry = redis.call('XRANGE', h, prior .. '-0', prior .. '-0')[1]
+      local value = redis.call('HGET', h, prior)
       repeats[#repeats + 1] = k - 1
       repeats[#repeats + 1] = tonumber(prior)
-      repeats[#repeats + 1] = entry and tonumber(entry[2][2]) or now
-      repeats[#repeats + 1] = entry and entry[2][4] or ''
+      repeats[#repeats + 1] = value and atOf(value) or now
+      repeats[#repeats + 1] = value and string.sub(value, bodyAt(value)) or ''
     else
       top = top + 1
-      if maxTotal > 0 then
-        local seq = seqBase + 1 + (places[k] or (k - 1))
-        redis.call('XADD', h, top .. '-0', 'a', now, 'b', body, 's', seq)
-        firstAdded = firstAdded or {'', {'a', now, 'b', body, 's', seq}}
-      else
-        redis.call('XADD', h, top .. '-0', 'a', now, 'b', body)
+      local delta = 0
+      if maxTotal > 0 then delta = seqBase + 1 + (places[k] or (k - 1)) - top end
+      if delta ~= prefixDelta then
+        prefix, prefixDelta = ARGV[3] .. ':' .. delta .. ':', delta
       end
+      local offset = tostring(top)
+      fields[#fields + 1] = offset
+      fields[#fields + 1] = prefix .. body
       lines[#lines + 1] = body
       added = added + #body + OVERHEAD
       if window > 0 then
-        zadd[#zadd + 1] = top
+        zadd[#zadd + 1] = offset
         zadd[#zadd + 1] = id
-        addedIds[id] = top
+        addedIds[id] = offset
       end
     end
   end
   if #lines > 0 then
+    redis.call('HSET', h, unpack(fields))
     local cutoff = nil
     if ttl > 0 then cutoff = now - ttl end
-    local freed, left, kept = trimRoom(h, length + #lines, bytes + added, cutoff)
-    redis.call('HSET', m, 'o', top, 'b', bytes + added - freed)
-    if left == 0 then
+    local freed, firstKept, oldest = trimRoom(h, held, top, bytes + added, cutoff)
+    redis.call('HSET', m, 'o', top, 'b', bytes + added - freed, 'f', firstKept)
+    if firstKept > top then
       forget(room)
-    elseif kept then
-      account(room, added - freed, kept, false)
+    elseif oldest then
+      account(room, added - freed, oldest, false)
     else
-      account(room, added - freed, firstAdded, true)
+      account(room, added - freed, seqOf(fields[2], first), true)
     end
     redis.call('PEXPIRE', h, metaTtl)
     if window > 0 then
@@ -176,12 +215,12 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
     end
     -- Without repeats the bodies go out as they came.
     if #lines < n then bodyText = table.concat(lines, '\\n') end
-    local header = 'm' .. first .. ':' .. #lines .. ':' .. epoch .. ':' .. now
+    local header = 'm' .. first .. ':' .. #lines .. ':' .. epoch .. ':' .. ARGV[3]
     redis.call('PUBLISH', channel, header .. '\\n' .. bodyText)
   end
   out[#out + 1] = {epoch, first, repeats}
 end
--- Past the total budget: the oldest entries of any room go, the room with the oldest first.
+-- Past the total budget: the oldest messages of any room go, the room with the oldest first.
 if maxTotal > 0 then
   local total = tonumber(redis.call('HGET', HIST, 't') or '0')
   while total > maxTotal do
@@ -192,22 +231,31 @@ if maxTotal > 0 then
     end
     local room, after = two[1], two[4] and tonumber(two[4]) or math.huge
     local m, h = roomBase .. room .. '}:m', roomBase .. room .. '}:h'
-    local chunk = {}
-    if redis.call('HEXISTS', m, 'e') == 1 then chunk = redis.call('XRANGE', h, '-', '+', 'COUNT', 32) end
-    local freed, last, kept = 0, nil, nil
-    for _, entry in ipairs(chunk) do
-      if total - freed <= maxTotal or seqOf(entry) > after then kept = entry break end
-      freed = freed + bytesOf(entry)
-      last = entry[1]
+    local meta = redis.call('HMGET', m, 'e', 'o', 'f')
+    local fields, values, first = {}, {}, 1
+    if meta[1] and meta[3] then
+      first = tonumber(meta[3])
+      fields, values = read(h, first, math.min(tonumber(meta[2]), first + 31))
     end
-    if last then
-      redis.call('XTRIM', h, 'MINID', (offsetOf(last) + 1) .. '-0')
-      redis.call('HINCRBY', m, 'b', -freed)
+    local freed, kept, dropped = 0, nil, 0
+    for i = 1, #fields do
+      local value = values[i]
+      if value and (total - freed <= maxTotal or seqOf(value, first + i - 1) > after) then
+        kept = seqOf(value, first + i - 1)
+        break
+      end
+      if value then freed = freed + bytesOf(value) end
+      dropped = i
+    end
+    if dropped > 0 then
+      redis.call('HDEL', h, unpack(fields, 1, dropped))
+      if freed > 0 then redis.call('HINCRBY', m, 'b', -freed) end
+      redis.call('HSET', m, 'f', first + dropped)
     end
     total = total - freed
     if kept then
       account(room, -freed, kept, false)
-    elseif #chunk < 32 then
+    elseif #fields < 32 then
       account(room, -freed, nil, false)
       forget(room)
       total = tonumber(redis.call('HGET', HIST, 't') or '0')
@@ -222,34 +270,34 @@ return out
 /**
  * KEYS: HIST, ROOMS, HELD, meta, history, dedupe. ARGV: maxTotal, room key base, now, ttlMs,
  * metaTtlMs, fresh epoch, since epoch ('' = newest), since offset, limit (-1 = all), room.
- * Returns {epoch, top, firstKept, kept, entries}: entries oldest first after `since`, or
- * newest first without it.
+ * Returns {epoch, top, firstKept, from, values}: the stored values of offsets from, from + 1, …
+ * (oldest first): after `since`, or the newest `limit` without it.
  */
 export const READ = `${HELPERS}
 local m, h, d = KEYS[4], KEYS[5], KEYS[6]
 local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 metaTtl = tonumber(ARGV[5])
 local sinceEpoch, since, limit, room = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
-local epoch, top, bytes = metaOf(m, h, d, room, ARGV[6])
+local epoch, top, bytes, first = metaOf(m, h, d, room, ARGV[6])
+redis.call('PEXPIRE', h, metaTtl)
 if ttl > 0 then
-  local freed, left, kept = trimRoom(h, redis.call('XLEN', h), bytes, now - ttl)
-  if freed > 0 then
-    redis.call('HINCRBY', m, 'b', -freed)
-    if left == 0 then forget(room) else account(room, -freed, kept, false) end
+  local freed, firstKept, kept = trimRoom(h, first, top, bytes, now - ttl)
+  if firstKept > first then
+    first = firstKept
+    redis.call('HSET', m, 'b', bytes - freed, 'f', first)
+    if first > top then forget(room) else account(room, -freed, kept, false) end
   end
 end
-local first = redis.call('XRANGE', h, '-', '+', 'COUNT', 1)[1]
-local firstKept = first and offsetOf(first[1]) or top + 1
-local kept = redis.call('XLEN', h)
-local entries = {}
-if limit ~= 0 then
-  local count = {}
-  if limit > 0 then count = {'COUNT', limit} end
-  if sinceEpoch == '' then
-    entries = redis.call('XREVRANGE', h, '+', '-', unpack(count))
-  elseif sinceEpoch == epoch and since < top then
-    entries = redis.call('XRANGE', h, (since + 1) .. '-0', '+', unpack(count))
-  end
+local from, to = first, top
+if limit == 0 then
+  to = from - 1
+elseif sinceEpoch == '' then
+  if limit > 0 then from = math.max(first, top - limit + 1) end
+elseif sinceEpoch == epoch and since < top then
+  from = math.max(first, since + 1)
+  if limit > 0 then to = math.min(top, from + limit - 1) end
+else
+  to = from - 1
 end
-return {epoch, top, firstKept, kept, entries}
+return {epoch, top, first, from, valuesOf(h, from, to)}
 `;

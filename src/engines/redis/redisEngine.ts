@@ -67,8 +67,9 @@ const DEFAULT_HISTORY_TOTAL_BYTES = 64 * 1024 * 1024;
 
 /**
  * All broker state in one Redis, shared by every server process with the same url and prefix:
- * history in a stream per room, fan-out by one Pub/Sub channel per room, presence with node
- * leases, queues on consumer groups. Unlike the memory engine, fan-out is asynchronous.
+ * history in a hash per room (offset → message), fan-out by one Pub/Sub channel per room,
+ * presence with node leases, queues on consumer groups. Unlike the memory engine, fan-out is
+ * asynchronous.
  */
 export function redisEngine(options: RedisEngineOptions): RedisEngine {
   if (typeof options?.url !== 'string') throw new TypeError('redisEngine needs a url');

@@ -16,13 +16,19 @@ export interface RoomLimits {
   metaTtlMs: number;
 }
 
-type StreamEntry = [id: string, fields: string[]];
-type ReadReply = [epoch: string, top: number, firstKept: number, kept: number, StreamEntry[]];
+/** Stored values `<at>:<seq>:<body>` of offsets `from`, `from + 1`, … */
+type ReadReply = [
+  epoch: string,
+  top: number,
+  firstKept: number,
+  from: number,
+  values: Array<string | null>,
+];
 /** Per room: epoch, first new offset, repeats flat as [index, offset, at, stored body]. */
 type PublishReply = Array<[epoch: string, first: number, repeats: Array<number | string>]>;
 
 /**
- * What travels in a stream entry and on the channel besides the position: the JSON of
+ * What a history value and a channel line hold besides the position: the JSON of
  * [event, id, from?], a tab, the content's JSON (JSON holds no raw tab or newline), so a
  * reader gets the content's JSON without encoding it again.
  */
@@ -38,7 +44,7 @@ function contentJsonOf(input: PublishInput): string {
   return (given && !given.includes('\n') ? given : JSON.stringify(input.content)) ?? 'null';
 }
 
-/** A stored message and its content's JSON, as a stream entry or channel line holds them. */
+/** A stored message and its content's JSON, as a history value or channel line holds them. */
 export interface DecodedEntry {
   message: StoredMessage;
   contentJson: string;
@@ -58,6 +64,13 @@ export function decodeEntry(
   const message: StoredMessage = { room, event, content, offset, epoch, id, at };
   if (from !== undefined) message.from = from;
   return { message, contentJson };
+}
+
+/** A value of the history hash: `<at>:<seq>:<body>`. */
+function decodeStored(room: string, epoch: string, offset: number, value: string): DecodedEntry {
+  const a = value.indexOf(':');
+  const body = value.indexOf(':', a + 1) + 1;
+  return decodeEntry(room, epoch, offset, Number(value.slice(0, a)), value.slice(body));
 }
 
 /** The header of a channel message: `m<first offset>:<count>:<epoch>:<at>`. */
@@ -140,7 +153,7 @@ export class RoomStore {
     const k = this.keys.room(room);
     const { since } = query;
     const limit = query.limit ?? -1;
-    const [epoch, top, firstKept, kept, entries] = await this.link.script<ReadReply>(
+    const [epoch, top, firstKept, from, values] = await this.link.script<ReadReply>(
       'swRead',
       [...this.historyKeys, k.meta, k.history, k.dedupe],
       [
@@ -156,15 +169,20 @@ export class RoomStore {
         room,
       ],
     );
-    const messages = entries.map(
-      ([id, fields]) =>
-        decodeEntry(room, epoch, Number.parseInt(id, 10), Number(fields[1]), fields[3]).message,
-    );
-    const page = (complete: boolean): StoredPage => ({ epoch, offset: top, messages, complete });
-    if (!since) {
-      messages.reverse();
-      return page(firstKept === 1 && messages.length === kept);
-    }
+    const messages: StoredMessage[] = [];
+    // A value is missing only when the history hash went without its meta (expiry, deletion).
+    let missing = false;
+    values.forEach((value, i) => {
+      if (value === null) missing = true;
+      else messages.push(decodeStored(room, epoch, from + i, value).message);
+    });
+    const page = (complete: boolean): StoredPage => ({
+      epoch,
+      offset: top,
+      messages,
+      complete: complete && !missing,
+    });
+    if (!since) return page(firstKept === 1 && messages.length === top);
     if (since.epoch !== epoch || since.offset > top) return page(false);
     return page(since.offset + 1 >= firstKept && since.offset + messages.length === top);
   }
