@@ -161,7 +161,7 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
   local n = #ids
   arg = arg + 5
   local epoch, top, bytes, held = metaOf(m, h, d, room, fresh)
-  local seen, addedIds = {}, {}
+  local seen, addedIds, addedValues = {}, {}, {}
   if window > 0 then seen = redis.call('ZMSCORE', d, unpack(ids)) end
   local first, lines, fields, zadd, repeats, added = top + 1, {}, {}, {}, {}, 0
   -- Messages after a repeat, or placed among other rooms' messages, need their own prefix.
@@ -170,7 +170,8 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
     local id, body = ids[k], bodies[k]
     local prior = seen[k] or addedIds[id]
     if prior then
-      local value = redis.call('HGET', h, prior)
+      -- (A message of this batch is not stored yet.)
+      local value = addedValues[id] or redis.call('HGET', h, prior)
       repeats[#repeats + 1] = k - 1
       repeats[#repeats + 1] = tonumber(prior)
       repeats[#repeats + 1] = value and atOf(value) or now
@@ -185,6 +186,7 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
       local offset = tostring(top)
       fields[#fields + 1] = offset
       fields[#fields + 1] = prefix .. body
+      addedValues[id] = fields[#fields]
       lines[#lines + 1] = body
       added = added + #body + OVERHEAD
       if window > 0 then

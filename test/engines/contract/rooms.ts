@@ -51,6 +51,17 @@ export function roomContract(fixture: EngineFixture): void {
       expect(otherRoom.offset).toBe(1);
     });
 
+    it('answers a repeated id within one tick with the first message', async () => {
+      const engine = await fixture.make();
+      const [first, again] = await Promise.all([
+        engine.publish(pub('a', 'dup', 'one')),
+        engine.publish(pub('a', 'dup', 'two')),
+      ]);
+      expect(again).toEqual(first);
+      expect(again.content).toBe('one');
+      expect((await engine.history('a', {})).messages.map((m) => m.content)).toEqual(['one']);
+    });
+
     it('keeps ids and content with newlines and tabs intact, given content JSON or not', async () => {
       const engine = await fixture.make();
       const r = recorder();
