@@ -16,7 +16,7 @@ export interface RoomLimits {
   metaTtlMs: number;
 }
 
-/** Stored values `<at>:<seq>:<body>` of offsets `from`, `from + 1`, … */
+/** Stored values `<at>:<delta>:<body>` of offsets `from`, `from + 1`, … */
 type ReadReply = [
   epoch: string,
   top: number,
@@ -66,7 +66,7 @@ export function decodeEntry(
   return { message, contentJson };
 }
 
-/** A value of the history hash: `<at>:<seq>:<body>`. */
+/** A value of the history hash: `<at>:<delta>:<body>` (delta: the budget sequence less the offset). */
 function decodeStored(room: string, epoch: string, offset: number, value: string): DecodedEntry {
   const a = value.indexOf(':');
   const body = value.indexOf(':', a + 1) + 1;
