@@ -186,7 +186,7 @@ export interface ClientActors {
   auth: Actor<typeof authMachine>;
   /** Parent of the subscription actors (their shared system: clock, inspection). */
   registry: Actor<typeof subscriptionsMachine>;
-  /** The actor of every live room subscription, by room. */
+  /** The actor of every live room subscription, by room (made on first read where needed). */
   subscriptions: ReadonlyMap<string, Actor<typeof subscriptionMachine>>;
   /** The actor of every queue consumer (the rpc reply queue included), by queue name. */
   consumers: ReadonlyMap<string, Actor<typeof queueConsumerMachine>>;
