@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { AcksMsg, RequestId, WireError } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
+import { Deadlines } from './deadlines.js';
 import type { Outbox } from './outbox.js';
 import type { OutgoingMessage } from './outgoing.js';
 import type { Signals } from './signals.js';
@@ -33,7 +34,8 @@ interface Call {
   /** May be retried once after a token refresh when answered TOKEN_EXPIRED. */
   retryOnExpired: boolean;
   id?: RequestId;
-  timer?: unknown;
+  /** While its timeout runs (`Deadlines`). */
+  deadline?: number;
   sentAt?: number;
 }
 
@@ -73,7 +75,11 @@ export class Calls {
   /** Answered TOKEN_EXPIRED, waiting for the refresh. */
   #held: Call[] = [];
 
-  constructor(private readonly deps: CallsDeps) {}
+  readonly #deadlines: Deadlines<Call>;
+
+  constructor(private readonly deps: CallsDeps) {
+    this.#deadlines = new Deadlines(deps.clock, deps.now, (call) => this.#expire(call));
+  }
 
   get phase(): Phase {
     return this.#phase;
@@ -180,17 +186,15 @@ export class Calls {
     if (call.message.type === 'ping') call.sentAt = this.deps.now();
     // The timeout runs from the moment the call is sent, not from when it was buffered.
     if (call.timeoutMs !== undefined) {
-      call.timer = this.deps.clock.setTimeout(() => this.#expire(call), call.timeoutMs);
+      this.#deadlines.start(call, call.timeoutMs);
     }
   }
 
   #stopTimer(call: Call): void {
-    if (call.timer !== undefined) this.deps.clock.clearTimeout(call.timer);
-    call.timer = undefined;
+    this.#deadlines.stop(call);
   }
 
   #expire(call: Call): void {
-    call.timer = undefined;
     if (call.id !== undefined) this.#inFlight.delete(call.id);
     this.#held = this.#held.filter((held) => held !== call);
     call.reject(

@@ -18,7 +18,7 @@ import { RateLimiter } from './rateLimiter.js';
 import { dispatch } from './requests.js';
 import { serverSessionLogic } from './sessionParents.js';
 import type { PendingChallenge, SessionPort } from './sessionPort.js';
-import { isThenable } from './thenable.js';
+import { StepOrder } from './stepOrder.js';
 import { errorFrame, publishAckFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
 
 function ignore(): void {}
@@ -65,7 +65,7 @@ export class Connection implements SessionPort, Flushable {
   /** False once closing started: nothing more is read or sent. */
   private live = true;
   private detached = false;
-  private tail: Promise<void> | null = null;
+  private readonly steps = new StepOrder();
   private isClosed = false;
   /** Callers of whenClosed() (server shutdown): a promise per connection only when asked. */
   private closedWaiters: Array<() => void> | null = null;
@@ -253,30 +253,12 @@ export class Connection implements SessionPort, Flushable {
 
   // ---- ordering ----
 
-  /**
-   * Runs steps in arrival order. A step that finishes synchronously costs nothing; once one
-   * goes async (an async `authorize`, an engine look-up), later steps wait for it.
-   */
-  ordered<T>(step: () => T | Promise<T>): T | Promise<T> {
-    if (this.tail === null) {
-      const result = step();
-      if (isThenable(result)) this.track(result);
-      return result;
-    }
-    const run = this.tail.then(step);
-    this.track(run);
-    return run;
+  get hasPendingStep(): boolean {
+    return this.steps.hasPending;
   }
 
-  private track(step: PromiseLike<unknown>): void {
-    const tail = Promise.resolve(step).then(
-      () => {},
-      () => {},
-    );
-    this.tail = tail;
-    tail.then(() => {
-      if (this.tail === tail) this.tail = null;
-    });
+  ordered<T>(step: () => T | Promise<T>): T | Promise<T> {
+    return this.steps.run(step);
   }
 
   // ---- rooms ----

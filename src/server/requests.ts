@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import type { StoredMessage } from '../engines/Engine.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import type {
   ClientMessage,
@@ -102,25 +103,45 @@ async function unsubscribe(conn: SessionPort, msg: UnsubMsg): Promise<void> {
  */
 function publish(conn: SessionPort, msg: PubMsg): void | Promise<void> {
   const uid = uidOf(conn);
-  const { room } = msg;
+  // The common case in place: no earlier step still running, no `authorize` to ask.
+  if (!conn.hasPendingStep && !conn.core.options.authorize) {
+    requireMembership(conn, uid, msg.room);
+    answerPublish(conn, msg, store(conn, uid, msg));
+    return;
+  }
   const step = conn.ordered(() => {
-    if (room !== uid && !conn.memberships.has(room)) {
-      throw forbidden(`publish into room "${room}" needs a subscription`);
-    }
-    return andThen(requireAllowed(conn.core, uid, 'publish', room, 'room'), () => {
-      const id = msg.mid ?? nanoid();
-      const contentJson = JSON.stringify(msg.content);
-      const input = { room, event: msg.event, content: msg.content, id, from: uid, contentJson };
+    requireMembership(conn, uid, msg.room);
+    return andThen(requireAllowed(conn.core, uid, 'publish', msg.room, 'room'), () => {
       // Wrapped: later messages of the connection need not wait for the engine's answer.
-      return { stored: conn.core.engine.publish(input) };
+      return { stored: store(conn, uid, msg) };
     });
   });
-  return andThen(step, ({ stored }) => {
-    stored.then(
-      (message) => conn.ackPublish(msg.id, msg.mid, message),
-      (error) => conn.fail(msg.id, error),
-    );
+  return andThen(step, ({ stored }) => answerPublish(conn, msg, stored));
+}
+
+function requireMembership(conn: SessionPort, uid: string, room: string): void {
+  if (room !== uid && !conn.memberships.has(room)) {
+    throw forbidden(`publish into room "${room}" needs a subscription`);
+  }
+}
+
+function store(conn: SessionPort, uid: string, msg: PubMsg): Promise<StoredMessage> {
+  const contentJson = JSON.stringify(msg.content);
+  return conn.core.engine.publish({
+    room: msg.room,
+    event: msg.event,
+    content: msg.content,
+    id: msg.mid ?? nanoid(),
+    from: uid,
+    contentJson,
   });
+}
+
+function answerPublish(conn: SessionPort, msg: PubMsg, stored: Promise<StoredMessage>): void {
+  stored.then(
+    (message) => conn.ackPublish(msg.id, msg.mid, message),
+    (error) => conn.fail(msg.id, error),
+  );
 }
 
 async function send(conn: SessionPort, msg: SendMsg): Promise<void> {

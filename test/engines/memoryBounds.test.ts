@@ -57,6 +57,18 @@ describe('memory engine: everything a client can make it hold is bounded', () =>
     expect((await engine.position('a')).offset).toBe(2);
   });
 
+  it('the dedupe window is per room and holds the last dedupeWindow ids over all rooms', async () => {
+    const engine = memoryEngine({ dedupeWindow: 2 });
+    await engine.publish({ ...pub('a'), id: 'x' });
+    // The same id in another room is another message.
+    expect(await engine.publish({ ...pub('b'), id: 'x' })).toMatchObject({ offset: 1 });
+    expect(await engine.publish({ ...pub('b'), id: 'x' })).toMatchObject({ offset: 1 });
+    await engine.publish({ ...pub('c'), id: 'y' });
+    // ('a', 'x') was the oldest of the two kept ids over all rooms: it is stored again.
+    expect(await engine.publish({ ...pub('a'), id: 'x' })).toMatchObject({ offset: 2 });
+    expect(await engine.publish({ ...pub('c'), id: 'y' })).toMatchObject({ offset: 1 });
+  });
+
   it('forgets the oldest idle room past maxIdleRooms; it comes back under a new epoch', async () => {
     const engine = memoryEngine({ history: { size: 0, maxIdleRooms: 2 } });
     const off = await engine.listen('kept', noListener);

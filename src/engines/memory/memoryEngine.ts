@@ -177,8 +177,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     },
 
     async publish(input: PublishInput): Promise<StoredMessage> {
-      const key = `${input.room}\u0000${input.id}`;
-      const seen = recentIds.get(key);
+      const seen = recentIds.get(input.room, input.id);
       // The first result: the stored message while history keeps it, else its receipt.
       if (seen) {
         const kept = logs.get(input.room, now())?.at(seen.offset);
@@ -187,7 +186,8 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       // Encoded once: the byte budgets count its length, the listeners send it.
       const contentJson = input.contentJson ?? JSON.stringify(input.content) ?? 'null';
       const bytes = entryBytesOfJson(contentJson, input.room, input.event, input.id, input.from);
-      const log = logs.forAppend(input.room, now());
+      const at = now();
+      const log = logs.forAppend(input.room, at);
       const stored: StoredMessage = {
         room: input.room,
         event: input.event,
@@ -195,11 +195,11 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         offset: log.lastOffset + 1,
         epoch: log.epoch,
         id: input.id,
-        at: now(),
+        at,
       };
       if (input.from !== undefined) stored.from = input.from;
       log.append(stored, bytes);
-      recentIds.add(key, receiptOf(stored));
+      recentIds.add(input.room, input.id, receiptOf(stored));
       const set = listeners.get(input.room);
       if (set) {
         // A listener that throws must not keep the message from the others.

@@ -1,0 +1,36 @@
+import { isThenable } from './thenable.js';
+
+/**
+ * Runs one connection's steps in arrival order. A step that finishes synchronously costs
+ * nothing; once one goes async (an async `authorize`, an engine look-up), later steps wait for it.
+ */
+export class StepOrder {
+  private tail: Promise<void> | null = null;
+
+  /** An earlier step went async and is still running. */
+  get hasPending(): boolean {
+    return this.tail !== null;
+  }
+
+  run<T>(step: () => T | Promise<T>): T | Promise<T> {
+    if (this.tail === null) {
+      const result = step();
+      if (isThenable(result)) this.track(result);
+      return result;
+    }
+    const run = this.tail.then(step);
+    this.track(run);
+    return run;
+  }
+
+  private track(step: PromiseLike<unknown>): void {
+    const tail = Promise.resolve(step).then(
+      () => {},
+      () => {},
+    );
+    this.tail = tail;
+    tail.then(() => {
+      if (this.tail === tail) this.tail = null;
+    });
+  }
+}
