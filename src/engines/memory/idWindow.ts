@@ -20,6 +20,7 @@ export class IdWindow<V> {
 
   /** Remembers an id `get` did not find. */
   add(room: string, id: string, value: V): void {
+    if (this.capacity <= 0) return;
     if (this.ids.length < this.capacity) {
       this.ids.push(id);
       this.idRooms.push(room);
