@@ -13,6 +13,25 @@ export function publicMessage(m: StoredMessage) {
 
 const quote = JSON.stringify as (text: string) => string;
 
+/** One field's last value and its JSON: consecutive messages mostly share room, event, epoch, sender. */
+class QuotedLast {
+  private raw = '';
+  private quoted = '""';
+
+  of(text: string): string {
+    if (text !== this.raw) {
+      this.raw = text;
+      this.quoted = quote(text);
+    }
+    return this.quoted;
+  }
+}
+
+const rooms = new QuotedLast();
+const events = new QuotedLast();
+const epochs = new QuotedLast();
+const senders = new QuotedLast();
+
 /**
  * Encoded once per message and sent as is to every member. Written out by hand around the
  * content's JSON (`contentJson`, when the engine has it: the broker encoded it once already),
@@ -20,8 +39,8 @@ const quote = JSON.stringify as (text: string) => string;
  */
 export function encodeRoomMessage(m: StoredMessage, contentJson?: string): string {
   const content = contentJson ?? JSON.stringify(m.content) ?? 'null';
-  const from = m.from === undefined ? '' : `,"from":${quote(m.from)}`;
-  const frame = `{"type":"msg","room":${quote(m.room)},"event":${quote(m.event)},"content":${content},"offset":${m.offset},"epoch":${quote(m.epoch)},"id":${quote(m.id)}${from}}`;
+  const from = m.from === undefined ? '' : `,"from":${senders.of(m.from)}`;
+  const frame = `{"type":"msg","room":${rooms.of(m.room)},"event":${events.of(m.event)},"content":${content},"offset":${m.offset},"epoch":${epochs.of(m.epoch)},"id":${quote(m.id)}${from}}`;
   // Flattened once here (V8 does it on a char read), not once per member that joins it in a batch.
   frame.charCodeAt(0);
   return frame;
