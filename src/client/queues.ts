@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { type AnyActorRef, createActor } from 'xstate';
+import { type ActorSystem, type AnyActorRef, createActor } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import {
@@ -52,7 +52,26 @@ export class Queues {
   readonly #byActor = new Map<string, ConsumerRecord>();
   readonly #rpc: RpcCalls;
   readonly #deliveries: DeliveryPort;
-  readonly #logic;
+  /** Each client's queues, found by its actors' system: one `.provide()` serves every client. */
+  static readonly #bySystem = new WeakMap<ActorSystem<any>, Queues>();
+  static readonly #logic = queueConsumerMachine.provide({
+    actions: {
+      requestRegister: ({ self, system, context }) => {
+        const queues = Queues.#of(system);
+        queues.#requestRegister(queues.#byActor.get(self.id), context.queue);
+      },
+      requestUnregister: ({ self, system }) => {
+        const queues = Queues.#of(system);
+        queues.#requestUnregister(queues.#byActor.get(self.id));
+      },
+    },
+  });
+
+  static #of(system: ActorSystem<any>): Queues {
+    const queues = Queues.#bySystem.get(system);
+    if (!queues) throw new Error('statewire: a queue consumer outside its client');
+    return queues;
+  }
   /** The rpc reply queue. */
   #reply: ConsumerRecord | undefined;
   /** Counts sockets: a delivery is settled only on the socket it came on. */
@@ -67,13 +86,7 @@ export class Queues {
       isCurrent: (record, generation) => generation === this.#generation && !record.finished,
       settle: (generation, message) => this.#settle(generation, message),
     };
-    this.#logic = queueConsumerMachine.provide({
-      actions: {
-        requestRegister: ({ self, context }) =>
-          this.#requestRegister(this.#byActor.get(self.id), context.queue),
-        requestUnregister: ({ self }) => this.#requestUnregister(this.#byActor.get(self.id)),
-      },
-    });
+    Queues.#bySystem.set(deps.parent.system, this);
     this.#rpc = new RpcCalls({
       clock: deps.clock,
       timeoutMs: deps.timeoutMs,
@@ -202,7 +215,7 @@ export class Queues {
 
   #create(queue: string, receive: ConsumerRecord['receive']): ConsumerRecord {
     const placeholder = queue || `tmp.(pending ${++this.#seq})`;
-    const actor = createActor(this.#logic, {
+    const actor = createActor(Queues.#logic, {
       parent: this.deps.parent,
       id: `queue:${placeholder}`,
       input: { queue },

@@ -1,4 +1,4 @@
-import type { AnyActorRef } from 'xstate';
+import type { ActorSystem, AnyActorRef } from 'xstate';
 import type { StatewireError } from '../errors/StatewireError.js';
 import {
   type SubscriptionEffect,
@@ -109,18 +109,29 @@ export class Rooms {
   readonly #byRoomEvent: Callbacks = new Map();
   readonly #lifecycles: LifecycleHost;
 
+  /** Each client's rooms, found by its actors' system: one `.provide()` serves every client. */
+  static readonly #bySystem = new WeakMap<ActorSystem<any>, Rooms>();
+  static readonly #logic = subscriptionMachine.provide({
+    actions: {
+      requestSubscribe: ({ self, system }) => Rooms.#of(system).#requestSubscribe(self.id),
+      requestUnsubscribe: ({ self, system }) => Rooms.#of(system).#requestUnsubscribe(self.id),
+    },
+  });
+
+  static #of(system: ActorSystem<any>): Rooms {
+    const rooms = Rooms.#bySystem.get(system);
+    if (!rooms) throw new Error('statewire: a subscription outside its client');
+    return rooms;
+  }
+
   constructor(private readonly deps: RoomsDeps) {
+    Rooms.#bySystem.set(deps.parent.system, this);
     const effects: Record<SubscriptionEffect, (room: string) => void> = {
       requestSubscribe: (room) => this.#requestSubscribe(room),
       requestUnsubscribe: (room) => this.#requestUnsubscribe(room),
     };
     this.#lifecycles = {
-      logic: subscriptionMachine.provide({
-        actions: {
-          requestSubscribe: ({ self }) => effects.requestSubscribe(self.id),
-          requestUnsubscribe: ({ self }) => effects.requestUnsubscribe(self.id),
-        },
-      }),
+      logic: Rooms.#logic,
       parent: deps.parent,
       effects,
       eager: deps.inspected,
