@@ -1,19 +1,15 @@
-import { nanoid } from 'nanoid';
 import type { StatewireError } from '../errors/StatewireError.js';
-import type { Json, QmsgMsg, QpubMsg } from '../protocol/frames.js';
-import type { Calls } from './calls.js';
+import type { Json, QackMsg, QmsgMsg } from '../protocol/frames.js';
 import type { ConsumerRecord } from './consumerRecord.js';
-import type { Unsent } from './outgoing.js';
 import type { QueueDelivery, QueueHandler } from './queueTypes.js';
 import type { ClientEvents } from './types.js';
 
 /** What running a delivery needs from the queues it belongs to. */
 export interface DeliveryPort {
-  calls: Calls;
   emit<K extends 'deadLetter' | 'error'>(name: K, payload: ClientEvents[K]): void;
   /** Whether the delivery's socket and consumer are still the current ones. */
   isCurrent(record: ConsumerRecord, generation: number): boolean;
-  /** qack/qnack, on the socket the delivery came on only. */
+  /** qack/qnack, on the socket the delivery came on only; throws PAYLOAD_TOO_LARGE. */
   settle(generation: number, message: object): void;
 }
 
@@ -28,7 +24,7 @@ function reasonOf(error: unknown): string {
   return text.slice(0, MAX_NACK_REASON);
 }
 
-/** Runs the handler; replies and acks on success, nacks (or reports a dead letter) on failure. */
+/** Runs the handler; acks (with the reply) on success, nacks (or reports a dead letter) on failure. */
 export function runDelivery(
   record: ConsumerRecord,
   frame: QmsgMsg,
@@ -71,24 +67,27 @@ function done(
 ): void {
   // The socket it came on is gone (or the consumer left): the server hands it to another one.
   if (!port.isCurrent(record, generation)) return;
-  if (frame.replyTo !== undefined) {
-    const reply: Unsent<QpubMsg> = {
-      type: 'qpub',
-      queue: frame.replyTo,
-      data: (value ?? null) as Json,
-      mid: nanoid(),
-    };
-    if (frame.correlationId !== undefined) reply.correlationId = frame.correlationId;
-    port.calls.publish(reply).catch((error: StatewireError) => {
-      if (error.code === 'DISCONNECTED') return;
-      port.emit('error', {
-        code: error.code,
-        message: `reply to queue "${frame.replyTo}" failed: ${error.message}`,
-        recoverable: error.recoverable,
-      });
-    });
+  const ack: QackMsg = { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId };
+  const { replyTo } = frame;
+  if (replyTo === undefined) {
+    port.settle(generation, ack);
+    return;
   }
-  port.settle(generation, { type: 'qack', queue: frame.queue, deliveryId: frame.deliveryId });
+  // The reply rides on the ack: the server puts it on `replyTo`, then settles the delivery.
+  const withReply: QackMsg = { ...ack, replyTo, reply: (value ?? null) as Json };
+  if (frame.correlationId !== undefined) withReply.correlationId = frame.correlationId;
+  try {
+    port.settle(generation, withReply);
+  } catch (error) {
+    // Too large for a frame: reported, and the delivery is acked without it.
+    const { code, message, recoverable } = error as StatewireError;
+    port.emit('error', {
+      code,
+      message: `reply to queue "${replyTo}" failed: ${message}`,
+      recoverable,
+    });
+    port.settle(generation, ack);
+  }
 }
 
 function failed(

@@ -81,7 +81,6 @@ export class Queues {
 
   constructor(private readonly deps: QueuesDeps) {
     this.#deliveries = {
-      calls: deps.calls,
       emit: (name, payload) => deps.emit(name, payload),
       isCurrent: (record, generation) => generation === this.#generation && !record.finished,
       settle: (generation, message) => this.#settle(generation, message),

@@ -110,6 +110,11 @@ export interface QackMsg {
   type: 'qack';
   queue: string;
   deliveryId: string;
+  /** The delivery's `replyTo`: the ack also puts `reply` on that queue (one step, no `res`). */
+  replyTo?: string;
+  correlationId?: string;
+  /** The reply's data (null when absent); only with `replyTo`. */
+  reply?: Json;
 }
 export interface QnackMsg {
   type: 'qnack';

@@ -51,7 +51,13 @@ const SHAPES: Record<ClientMessageType, Shape> = {
     expiresInMs: opt('count'),
     mid: opt('nonEmptyString'),
   },
-  qack: { queue: req('nonEmptyString'), deliveryId: req('nonEmptyString') },
+  qack: {
+    queue: req('nonEmptyString'),
+    deliveryId: req('nonEmptyString'),
+    replyTo: opt('nonEmptyString'),
+    correlationId: opt('nonEmptyString'),
+    reply: opt('json'),
+  },
   qnack: { queue: req('nonEmptyString'), deliveryId: req('nonEmptyString'), reason: opt('string') },
 };
 

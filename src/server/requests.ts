@@ -207,8 +207,36 @@ async function queuePublish(conn: SessionPort, msg: QpubMsg): Promise<void> {
   conn.reply(msg.id, await stored);
 }
 
+/**
+ * A `qack` with `replyTo` is a worker's reply and ack in one message: the reply is put on
+ * `replyTo` first, then the delivery is settled whether the reply was taken or refused (a
+ * refusal comes back as an `error` frame naming the reply queue).
+ */
 function queueAck(conn: SessionPort, msg: QackMsg): Promise<void> {
-  return conn.queues.ack(msg.queue, msg.deliveryId);
+  const { replyTo } = msg;
+  if (replyTo === undefined) {
+    if (msg.reply !== undefined || msg.correlationId !== undefined) {
+      throw new StatewireError('BAD_REQUEST', 'qack: "reply" and "correlationId" need "replyTo"');
+    }
+    return conn.queues.ack(msg.queue, msg.deliveryId);
+  }
+  return putReply(conn, replyTo, msg).then(() => conn.queues.ack(msg.queue, msg.deliveryId));
+}
+
+async function putReply(conn: SessionPort, replyTo: string, msg: QackMsg): Promise<void> {
+  const input = { data: msg.reply ?? null, correlationId: msg.correlationId };
+  try {
+    const { stored } = await conn.ordered(() =>
+      conn.core.queues.admit(uidOf(conn), replyTo, input),
+    );
+    await stored;
+  } catch (error) {
+    const message = `reply to queue "${replyTo}" failed: ${(error as Error).message}`;
+    conn.fail(
+      undefined,
+      error instanceof StatewireError ? new StatewireError(error.code, message) : error,
+    );
+  }
 }
 
 function queueNack(conn: SessionPort, msg: QnackMsg): Promise<void> {

@@ -287,6 +287,32 @@ describe('queues end to end (real server, ws)', () => {
     expect(await dropped).toMatchObject({ queue: 'fragile', id, attempts: 3 });
   });
 
+  it("a reply the server refuses (its reply queue is gone) is the worker's `error`; no redelivery", async () => {
+    const server = await startServer();
+    const worker = client({ url: server.url, uid: 'worker' });
+    const producer = client({ url: server.url, uid: 'producer' });
+    const tally = new Tally();
+    await worker.registerQueue('jobs', (delivery) => {
+      tally.record(delivery);
+      return 'answer';
+    });
+    await producer.connect();
+    const refused = nextEvent(worker, 'error');
+    await producer.queueMessage('jobs', 1, { replyTo: 'tmp.gone', correlationId: 'c' });
+    expect(await refused).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('reply to queue "tmp.gone" failed'),
+    });
+    // Acked all the same: the next message is the only other delivery.
+    await producer.queueMessage('jobs', 2);
+    await tally.until(2);
+    await worker.unregisterQueue('jobs');
+    expect(tally.deliveries.map((d) => [d.data, d.attempt])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+  });
+
   it('bad input: unknown queue, foreign temporary queue, oversize data', async () => {
     const server = await startServer({ maxPayload: 4096 });
     const alice = client({ url: server.url, uid: 'alice' });

@@ -37,15 +37,6 @@ function deferred<T = unknown>() {
   return { promise, resolve, reject };
 }
 
-/** Every message of the frame that carries `message` (to check what left together). */
-function frameOf(connection: FakeConnection, message: object): unknown[] {
-  const text = JSON.stringify(message);
-  const frame = connection.frames.find((f) => f.includes(text));
-  if (!frame) return [];
-  const parsed = JSON.parse(frame);
-  return Array.isArray(parsed) ? parsed : [parsed];
-}
-
 function reconnecting(setup: TestClient) {
   return nextEvent(setup.client, 'state', ({ to }) => to === 'reconnecting');
 }
@@ -86,24 +77,47 @@ describe('queue consumers (SimulatedClock, in-memory transport)', () => {
     });
   });
 
-  it('a return value goes to replyTo with the correlation id, then the ack, in one frame', async () => {
+  it('a return value rides on the ack to the server, with replyTo and the correlation id', async () => {
     const { client, server } = createTestClient();
     await client.registerQueue('double', ({ data }) => (data as number) * 2);
     const connection = server.last!;
     connection.send(
       qmsg('double', 21, { deliveryId: 'd-r', replyTo: 'tmp.caller', correlationId: 'c1' }),
     );
-    const reply = await connection.next('qpub');
-    expect(reply).toEqual({
-      type: 'qpub',
-      id: expect.anything(),
-      queue: 'tmp.caller',
-      data: 42,
+    expect(await connection.next('qack')).toEqual({
+      type: 'qack',
+      queue: 'double',
+      deliveryId: 'd-r',
+      replyTo: 'tmp.caller',
       correlationId: 'c1',
-      mid: expect.any(String),
+      reply: 42,
     });
-    const ack = await connection.next('qack');
-    expect(frameOf(connection, ack)).toEqual([reply, ack]);
+    connection.send(qmsg('double', 1, { deliveryId: 'd-n', replyTo: 'tmp.caller' }));
+    expect(await connection.next('qack')).toEqual({
+      type: 'qack',
+      queue: 'double',
+      deliveryId: 'd-n',
+      replyTo: 'tmp.caller',
+      reply: 2,
+    });
+    expect(connection.received.some((m) => m.type === 'qpub')).toBe(false);
+  });
+
+  it('a reply too large for a frame is reported on `error`; the delivery is acked without it', async () => {
+    const { client, server } = createTestClient({ server: { maxPayload: 1000 } });
+    await client.registerQueue('big', () => 'x'.repeat(2000));
+    const connection = server.last!;
+    const reported = nextEvent(client, 'error');
+    connection.send(qmsg('big', 1, { deliveryId: 'd-big', replyTo: 'tmp.r', correlationId: 'c' }));
+    expect(await connection.next('qack')).toEqual({
+      type: 'qack',
+      queue: 'big',
+      deliveryId: 'd-big',
+    });
+    expect(await reported).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: expect.stringContaining('reply to queue "tmp.r" failed'),
+    });
   });
 
   it('async handlers: a resolved value is replied, a rejection or a throw is nacked', async () => {
@@ -117,8 +131,11 @@ describe('queue consumers (SimulatedClock, in-memory transport)', () => {
     });
     const connection = server.last!;
     connection.send(qmsg('async', 'x', { deliveryId: 'ok', replyTo: 'tmp.r', correlationId: 'c' }));
-    expect(await connection.next('qpub')).toMatchObject({ queue: 'tmp.r', data: 'done x' });
-    expect(await connection.next('qack')).toMatchObject({ deliveryId: 'ok' });
+    expect(await connection.next('qack')).toMatchObject({
+      deliveryId: 'ok',
+      replyTo: 'tmp.r',
+      reply: 'done x',
+    });
     connection.send(qmsg('async', 'reject', { deliveryId: 'bad' }));
     expect(await connection.next('qnack')).toEqual({
       type: 'qnack',

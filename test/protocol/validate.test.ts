@@ -41,8 +41,15 @@ describe('parseClientMessage', () => {
     ['a wrong field type', { type: 'sub', id: 1, room: 7 }],
     ['a bad position', { type: 'sub', id: 1, room: 'r', since: { epoch: 'e', offset: -1 } }],
     ['an empty room', { type: 'unsub', id: 1, room: '' }],
+    ['a qack reply to an empty queue', { type: 'qack', queue: 'q', deliveryId: 'd', replyTo: '' }],
   ])('rejects %s with BAD_REQUEST', (_label, raw) => {
     expect(codeOf(() => parseClientMessage(raw))).toBe('BAD_REQUEST');
+  });
+
+  it('accepts a qack carrying a reply; a null reply is a reply', () => {
+    const msg = { type: 'qack', queue: 'q', deliveryId: 'd', replyTo: 'tmp.r', reply: null };
+    expect(parseClientMessage({ ...msg, correlationId: 'c' })).toMatchObject(msg);
+    expect(codeOf(() => parseClientMessage({ ...msg, reply: [[[1]]] }, 2))).toBe('BAD_REQUEST');
   });
 
   it('keeps the request id of a bad message so the error can answer it', () => {

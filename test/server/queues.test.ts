@@ -144,6 +144,60 @@ describe('work queues over WebSocket', () => {
     ack(caller, reply);
   });
 
+  it('a qack with replyTo puts the reply on that queue and settles the delivery in one step', async () => {
+    const server = await startServer();
+    const worker = await signIn(server.url, 'worker');
+    const caller = await signIn(server.url, 'caller');
+    await register(worker, 'double');
+    const { queue: inbox } = (await register(caller, '')).data;
+    await enqueue(caller, 'double', 21, { replyTo: inbox, correlationId: 'c-1' });
+    const job = await nextDelivery(worker, 'double');
+    const { queue, deliveryId } = job;
+    worker.send({
+      type: 'qack',
+      queue,
+      deliveryId,
+      replyTo: inbox,
+      correlationId: 'c-1',
+      reply: 42,
+    });
+    expect(await nextDelivery(caller, inbox)).toMatchObject({ data: 42, correlationId: 'c-1' });
+    // Settled: acking it again is NOT_FOUND, and nothing but that answer came back.
+    ack(worker, job);
+    expect(await worker.next('error')).toMatchObject({ code: 'NOT_FOUND' });
+    await roundTrip(worker);
+    const answers = worker.log.filter((f) => f.type === 'res' || f.type === 'error');
+    expect(answers.map((f) => f.type)).toEqual(['res', 'error']);
+  });
+
+  it('a reply refused (unknown reply queue) is an error frame naming it; the delivery is acked', async () => {
+    const server = await startServer();
+    const worker = await signIn(server.url, 'worker');
+    const caller = await signIn(server.url, 'caller');
+    await register(worker, 'jobs');
+    await enqueue(caller, 'jobs', 1, { replyTo: 'tmp.gone', correlationId: 'c' });
+    const job = await nextDelivery(worker, 'jobs');
+    const { queue, deliveryId } = job;
+    worker.send({ type: 'qack', queue, deliveryId, replyTo: 'tmp.gone', reply: 2 });
+    expect(await worker.next('error')).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('reply to queue "tmp.gone" failed'),
+    });
+    ack(worker, job);
+    expect(await worker.next('error')).toMatchObject({ code: 'NOT_FOUND' });
+    // A reply or correlation id without replyTo is refused (and the delivery not settled).
+    await enqueue(caller, 'jobs', 2);
+    const next = await nextDelivery(worker, 'jobs');
+    worker.send({ type: 'qack', queue: 'jobs', deliveryId: next.deliveryId, reply: 3 });
+    expect(await worker.next('error')).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('replyTo'),
+    });
+    ack(worker, next);
+    await roundTrip(worker);
+    expect(worker.log.filter((f) => f.type === 'error')).toHaveLength(3);
+  });
+
   it('answers unknown queues and deliveries with NOT_FOUND and bad input with BAD_REQUEST', async () => {
     const server = await startServer();
     const alice = await signIn(server.url, 'alice');
