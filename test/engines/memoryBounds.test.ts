@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { PublishInput } from '../../src/engines/Engine.js';
 import { memoryEngine } from '../../src/engines/memory/index.js';
+import { MemoryQueues } from '../../src/engines/memory/memoryQueues.js';
 import type { DeadLetter, EngineDelivery } from '../../src/engines/QueueEngine.js';
 
 let ids = 0;
@@ -121,6 +122,16 @@ describe('memory engine: everything a client can make it hold is bounded', () =>
     expect(await queues.describe('jobs')).toMatchObject({ length: 1 });
     await queues.enqueue('third', { id: '3', data: 1 });
     await expect(queues.declare('fourth')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('a queue remembers the last dedupeWindow message ids: older ones are accepted again', async () => {
+    const queues = new MemoryQueues({ dedupeWindow: 2 });
+    await queues.declare('jobs');
+    for (const id of ['a', 'b', 'a', 'c', 'b', 'a']) await queues.enqueue('jobs', { id, data: id });
+    const got: string[] = [];
+    await queues.consume('jobs', 'c1', (d) => got.push(d.id));
+    // 'a' again is a repeat; 'c' pushes 'a' out, 'b' is still known, then 'a' is new.
+    expect(got).toEqual(['a', 'b', 'c', 'a']);
   });
 
   it('a delivery that throws is dead-lettered with its reason and the others go on', async () => {

@@ -11,6 +11,7 @@ import type {
   QueueLimits,
   QueueOptions,
 } from '../QueueEngine.js';
+import { IdWindow } from './idWindow.js';
 
 export interface MemoryQueuesOptions extends QueueLimits {
   /** Recent message ids each queue remembers to accept a resend once (default 10,000). */
@@ -43,7 +44,7 @@ interface QueueState {
   consumers: Consumer[];
   nextConsumer: number;
   unacked: Map<string, Unacked>;
-  seenIds: Set<string>;
+  seenIds: IdWindow<true>;
   /** Bytes of the items held (ready + unacked). */
   bytes: number;
   /** 0 = kept; else removed once without a consumer for this long. */
@@ -53,6 +54,8 @@ interface QueueState {
 }
 
 const MAX_SWEEP_INTERVAL_MS = 1000;
+/** Each queue has a window of its own: its ids are kept under one key. */
+const IDS = '';
 
 /** In-process queues: round robin over consumers, bounded prefetch, redelivery on loss. */
 export class MemoryQueues implements QueueEngine {
@@ -93,7 +96,7 @@ export class MemoryQueues implements QueueEngine {
       consumers: [],
       nextConsumer: 0,
       unacked: new Map(),
-      seenIds: new Set(),
+      seenIds: new IdWindow(this.dedupeWindow),
       bytes: 0,
       idleTtlMs: options.idleTtlMs ?? 0,
       idleSince: this.now(),
@@ -116,7 +119,7 @@ export class MemoryQueues implements QueueEngine {
 
   async enqueue(queue: string, input: QueueItemInput): Promise<void> {
     const state = this.require(queue);
-    if (state.seenIds.has(input.id)) return;
+    if (state.seenIds.get(IDS, input.id)) return;
     const bytes = entryBytes(input.data, input.id, input.replyTo, input.correlationId);
     if (
       state.ready.length + state.unacked.size >= this.maxLength ||
@@ -124,11 +127,20 @@ export class MemoryQueues implements QueueEngine {
     ) {
       throw new StatewireError('UNAVAILABLE', `queue ${queue} is full`);
     }
-    rememberId(state.seenIds, input.id, this.dedupeWindow);
+    state.seenIds.add(IDS, input.id, true);
     state.bytes += bytes;
     const { expiresInMs } = input;
     const expiresAt = expiresInMs === undefined ? undefined : this.now() + expiresInMs;
-    state.ready.push({ ...input, attempt: 0, bytes, expiresAt });
+    // Spelled out: one object shape for every item (a spread here costs µs per message).
+    state.ready.push({
+      id: input.id,
+      data: input.data,
+      replyTo: input.replyTo,
+      correlationId: input.correlationId,
+      attempt: 0,
+      bytes,
+      expiresAt,
+    });
     this.dispatch(queue, state);
   }
 
@@ -287,9 +299,4 @@ export class MemoryQueues implements QueueEngine {
     }
     return undefined;
   }
-}
-
-function rememberId(seen: Set<string>, id: string, kept: number): void {
-  seen.add(id);
-  if (seen.size > kept) seen.delete(seen.values().next().value!);
 }
