@@ -238,6 +238,27 @@ export class Calls {
     }
   }
 
+  /**
+   * The outcome of a publish came another way (an rpc's reply answers its `quiet` qpub): it
+   * resolves, and is neither timed out nor resent any more.
+   */
+  answered(message: OutgoingMessage): void {
+    const { id } = message as { id?: RequestId };
+    const sent = id === undefined ? undefined : this.#inFlight.get(id);
+    let call: Call | undefined;
+    if (sent?.message === message) {
+      call = sent;
+      this.#inFlight.delete(id as RequestId);
+    } else {
+      call = [...this.#buffer, ...this.#held].find((waiting) => waiting.message === message);
+      this.#buffer = this.#buffer.filter((waiting) => waiting !== call);
+      this.#held = this.#held.filter((waiting) => waiting !== call);
+    }
+    if (!call) return;
+    this.#stopTimer(call);
+    call.resolve(undefined);
+  }
+
   /** A pong answers `ping()` with the round trip in ms. */
   onPong(id: RequestId): void {
     const call = this.#inFlight.get(id);

@@ -91,6 +91,7 @@ export class Queues {
       timeoutMs: deps.timeoutMs,
       replyQueue: () => this.#replyQueue(),
       publish: (message, timeoutMs) => deps.calls.publish(message, { timeoutMs }),
+      answered: (message) => deps.calls.answered(message),
     });
   }
 

@@ -19,12 +19,15 @@ export interface RpcDeps {
   replyQueue(): string | Promise<string>;
   /** Sends a `qpub` on the publish path (kept across losses, resent with its `mid`). */
   publish(message: Unsent<QpubMsg>, timeoutMs: number): Promise<unknown>;
+  /** The call is over: its `quiet` request needs no answer (and no resend) any more. */
+  answered(message: Unsent<QpubMsg>): void;
 }
 
 interface PendingRpc {
   resolve(data: Json): void;
   reject(error: StatewireError): void;
   timer: unknown;
+  request?: Unsent<QpubMsg>;
 }
 
 /**
@@ -58,16 +61,19 @@ export class RpcCalls {
       this.#pending.set(correlationId, pending);
       const send = (replyTo: string) => {
         if (this.#pending.get(correlationId) !== pending) return;
-        // A request nobody took before the caller gave up is dropped by the server.
-        const message = {
-          type: 'qpub' as const,
+        // A request nobody took before the caller gave up is dropped by the server. Quiet: the
+        // server answers only a failure, the reply stands in for its success.
+        const message: Unsent<QpubMsg> = {
+          type: 'qpub',
           queue,
           data: data ?? null,
           replyTo,
           correlationId,
           expiresInMs: Math.ceil(timeoutMs),
           mid: nanoid(),
+          quiet: true,
         };
+        pending.request = message;
         return this.deps.publish(message, timeoutMs);
       };
       const fail = (error: StatewireError) => this.#settle(correlationId, error);
@@ -93,6 +99,7 @@ export class RpcCalls {
     if (!pending) return;
     this.#pending.delete(correlationId);
     this.deps.clock.clearTimeout(pending.timer);
+    if (pending.request) this.deps.answered(pending.request);
     if (error) pending.reject(error);
     else pending.resolve(data as Json);
   }

@@ -105,6 +105,8 @@ export interface QpubMsg {
   correlationId?: string;
   expiresInMs?: number;
   mid?: string;
+  /** Answered only when it fails: an rpc request, whose reply is the answer. */
+  quiet?: boolean;
 }
 export interface QackMsg {
   type: 'qack';

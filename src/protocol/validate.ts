@@ -2,7 +2,15 @@ import { StatewireError } from '../errors/StatewireError.js';
 import { DEFAULT_MAX_DEPTH, exceedsDepth } from './depth.js';
 import type { ClientMessage, ClientMessageType, RequestId } from './frames.js';
 
-type FieldKind = 'string' | 'nonEmptyString' | 'id' | 'json' | 'position' | 'count' | 'names';
+type FieldKind =
+  | 'string'
+  | 'nonEmptyString'
+  | 'id'
+  | 'json'
+  | 'position'
+  | 'count'
+  | 'names'
+  | 'boolean';
 type Rule = { kind: FieldKind; optional?: boolean };
 type Shape = Record<string, Rule>;
 
@@ -50,6 +58,7 @@ const SHAPES: Record<ClientMessageType, Shape> = {
     correlationId: opt('nonEmptyString'),
     expiresInMs: opt('count'),
     mid: opt('nonEmptyString'),
+    quiet: opt('boolean'),
   },
   qack: {
     queue: req('nonEmptyString'),
@@ -76,6 +85,8 @@ function fits(kind: FieldKind, value: unknown): boolean {
       return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
     case 'json':
       return value !== undefined;
+    case 'boolean':
+      return typeof value === 'boolean';
     case 'count':
       return Number.isInteger(value) && (value as number) >= 0;
     case 'names':

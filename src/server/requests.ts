@@ -202,9 +202,11 @@ async function unregisterQueue(conn: SessionPort, msg: QunregMsg): Promise<void>
   conn.reply(msg.id, {});
 }
 
+/** A `quiet` qpub (an rpc request) is answered only when it fails: its reply is the answer. */
 async function queuePublish(conn: SessionPort, msg: QpubMsg): Promise<void> {
   const { stored } = await conn.ordered(() => conn.core.queues.admit(uidOf(conn), msg.queue, msg));
-  conn.reply(msg.id, await stored);
+  const ack = await stored;
+  if (msg.quiet !== true) conn.reply(msg.id, ack);
 }
 
 /**

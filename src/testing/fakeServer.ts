@@ -321,6 +321,8 @@ export class FakeServer {
       case 'qunreg':
         return reply(message.id, {});
       case 'qpub':
+        // A quiet qpub (an rpc request) is answered only when it fails, as the server does.
+        if (message.quiet) return;
         return reply(message.id, { id: message.mid ?? `q${++this.#seq}` });
       case 'presence': {
         const members = this.connections

@@ -516,6 +516,62 @@ describe('rpc', () => {
     expect(await during).toBe(11);
   });
 
+  it('the request is quiet: its reply is the answer; answered, it is neither timed out nor resent', async () => {
+    const setup = createTestClient({ reconnect: BACKOFF });
+    const { client, server, clock } = setup;
+    await client.connect();
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const call = client.rpc('svc', 1, { timeoutMs: 1000 });
+    const [request] = await worker(server.last!, 1, (n) => n + 1);
+    expect(request).toMatchObject({ quiet: true, expiresInMs: 1000 });
+    expect(await call).toBe(2);
+    clock.increment(1000);
+    server.dropAll();
+    await reconnecting(setup);
+    const reopened = server.nextConnection();
+    clock.increment(100);
+    const connection = await reopened;
+    await connection.next('qreg');
+    await client.ping();
+    expect(connection.received.filter((m) => m.type === 'qpub')).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('an rpc that timed out while offline is not sent after the reconnect', async () => {
+    const setup = createTestClient({ reconnect: { minDelayMs: 1000, maxDelayMs: 1000 } });
+    const { client, server, clock } = setup;
+    await client.connect();
+    const first = client.rpc('svc', 0, { timeoutMs: 1000 });
+    await worker(server.last!, 1, (n) => n);
+    await first;
+    server.dropAll();
+    await reconnecting(setup);
+    const call = client.rpc('svc', 1, { timeoutMs: 500 });
+    clock.increment(500);
+    await expect(call).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const reopened = server.nextConnection();
+    clock.increment(500);
+    const connection = await reopened;
+    await connection.next('qreg');
+    await client.ping();
+    expect(connection.received.filter((m) => m.type === 'qpub')).toEqual([]);
+  });
+
+  it('a quiet request the server refuses rejects the rpc with its error', async () => {
+    const { client, server } = createTestClient();
+    await client.connect();
+    server.intercept('qpub', (message, connection) => {
+      connection.send({
+        type: 'res',
+        id: message.id,
+        error: { code: 'UNAVAILABLE', message: 'queue svc is full' },
+      });
+      return true;
+    });
+    await expect(client.rpc('svc', 1)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
   it('disconnect() rejects every pending rpc with DISCONNECTED', async () => {
     const { client, server } = createTestClient();
     await client.connect();

@@ -170,6 +170,22 @@ describe('work queues over WebSocket', () => {
     expect(answers.map((f) => f.type)).toEqual(['res', 'error']);
   });
 
+  it('a quiet qpub (rpc request) is answered only when it fails', async () => {
+    const server = await startServer();
+    const worker = await signIn(server.url, 'worker');
+    const caller = await signIn(server.url, 'caller');
+    await register(worker, 'jobs');
+    caller.send({ type: 'qpub', id: 'q1', queue: 'jobs', data: 1, quiet: true });
+    expect(await nextDelivery(worker, 'jobs')).toMatchObject({ data: 1 });
+    caller.send({ type: 'qpub', id: 'q2', queue: 'nowhere', data: 2, quiet: true });
+    expect(await caller.next('res')).toMatchObject({ id: 'q2', error: { code: 'NOT_FOUND' } });
+    expect((await enqueue(caller, 'jobs', 3, { quiet: 'yes' })).error).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await roundTrip(caller);
+    expect(caller.log.filter((f) => f.type === 'res').map((f) => f.id)).toEqual(['q2', 1]);
+  });
+
   it('a reply refused (unknown reply queue) is an error frame naming it; the delivery is acked', async () => {
     const server = await startServer();
     const worker = await signIn(server.url, 'worker');
