@@ -40,7 +40,8 @@ interface Call {
 }
 
 export interface CallSettings {
-  timeoutMs?: number;
+  /** Default: the client's `timeoutMs`; null: not timed here (the caller times it). */
+  timeoutMs?: number | null;
   retryOnExpired?: boolean;
 }
 
@@ -134,7 +135,8 @@ export class Calls {
         message,
         resolve,
         reject,
-        timeoutMs: options.timeoutMs ?? this.deps.timeoutMs,
+        timeoutMs:
+          options.timeoutMs === null ? undefined : (options.timeoutMs ?? this.deps.timeoutMs),
         retryOnExpired: options.retryOnExpired ?? true,
       };
       switch (this.#phase) {

@@ -90,7 +90,8 @@ export class Queues {
       clock: deps.clock,
       timeoutMs: deps.timeoutMs,
       replyQueue: () => this.#replyQueue(),
-      publish: (message, timeoutMs) => deps.calls.publish(message, { timeoutMs }),
+      // Untimed: the rpc's own timer covers the request (the server answers only a failure).
+      publish: (message) => deps.calls.publish(message, { timeoutMs: null }),
       answered: (message) => deps.calls.answered(message),
     });
   }

@@ -17,8 +17,8 @@ export interface RpcDeps {
    * once when known.
    */
   replyQueue(): string | Promise<string>;
-  /** Sends a `qpub` on the publish path (kept across losses, resent with its `mid`). */
-  publish(message: Unsent<QpubMsg>, timeoutMs: number): Promise<unknown>;
+  /** Sends a `qpub` on the publish path (kept across losses, resent with its `mid`), untimed. */
+  publish(message: Unsent<QpubMsg>): Promise<unknown>;
   /** The call is over: its `quiet` request needs no answer (and no resend) any more. */
   answered(message: Unsent<QpubMsg>): void;
 }
@@ -36,12 +36,14 @@ interface PendingRpc {
  */
 export class RpcCalls {
   readonly #pending = new Map<string, PendingRpc>();
+  /** Correlation ids need only be unique among this client's calls (its own reply queue). */
+  #seq = 0;
 
   constructor(private readonly deps: RpcDeps) {}
 
   call(queue: string, data: Json, options: RpcOptions = {}): Promise<Json> {
     const timeoutMs = options.timeoutMs ?? this.deps.timeoutMs;
-    const correlationId = nanoid();
+    const correlationId = (++this.#seq).toString(36);
     return new Promise((resolve, reject) => {
       const pending: PendingRpc = {
         resolve,
@@ -59,28 +61,16 @@ export class RpcCalls {
         ),
       };
       this.#pending.set(correlationId, pending);
-      const send = (replyTo: string) => {
-        if (this.#pending.get(correlationId) !== pending) return;
-        // A request nobody took before the caller gave up is dropped by the server. Quiet: the
-        // server answers only a failure, the reply stands in for its success.
-        const message: Unsent<QpubMsg> = {
-          type: 'qpub',
-          queue,
-          data: data ?? null,
-          replyTo,
-          correlationId,
-          expiresInMs: Math.ceil(timeoutMs),
-          mid: nanoid(),
-          quiet: true,
-        };
-        pending.request = message;
-        return this.deps.publish(message, timeoutMs);
-      };
-      const fail = (error: StatewireError) => this.#settle(correlationId, error);
+      const request = { queue, data, correlationId, timeoutMs };
       const replyTo = this.deps.replyQueue();
       // Sent synchronously when the reply queue is known: no microtask hop on the rpc path.
-      if (typeof replyTo === 'string') send(replyTo)?.catch(fail);
-      else replyTo.then(send).catch(fail);
+      if (typeof replyTo === 'string') this.#send(pending, request, replyTo);
+      else {
+        replyTo.then(
+          (name) => this.#send(pending, request, name),
+          (error: StatewireError) => this.#settle(correlationId, error),
+        );
+      }
     });
   }
 
@@ -92,6 +82,29 @@ export class RpcCalls {
   /** The client stopped: every waiting call rejects. */
   stop(error: StatewireError): void {
     for (const correlationId of [...this.#pending.keys()]) this.#settle(correlationId, error);
+  }
+
+  #send(
+    pending: PendingRpc,
+    request: { queue: string; data: Json; correlationId: string; timeoutMs: number },
+    replyTo: string,
+  ): void {
+    const { correlationId, timeoutMs } = request;
+    if (this.#pending.get(correlationId) !== pending) return;
+    // A request nobody took before the caller gave up is dropped by the server. Quiet: the
+    // server answers only a failure, the reply stands in for its success.
+    const message: Unsent<QpubMsg> = {
+      type: 'qpub',
+      queue: request.queue,
+      data: request.data ?? null,
+      replyTo,
+      correlationId,
+      expiresInMs: Math.ceil(timeoutMs),
+      mid: nanoid(),
+      quiet: true,
+    };
+    pending.request = message;
+    this.deps.publish(message).catch((error: StatewireError) => this.#settle(correlationId, error));
   }
 
   #settle(correlationId: string, error: StatewireError | undefined, data?: Json): void {

@@ -1,4 +1,3 @@
-import { nanoid } from 'nanoid';
 import { StatewireError } from '../../errors/StatewireError.js';
 import { DeadLetterListeners } from '../deadLetters.js';
 import type { Unsubscribe } from '../Engine.js';
@@ -60,6 +59,8 @@ const IDS = '';
 /** In-process queues: round robin over consumers, bounded prefetch, redelivery on loss. */
 export class MemoryQueues implements QueueEngine {
   private readonly queues = new Map<string, QueueState>();
+  /** Names deliveries: a settle is checked against the consumer too, so a count will do. */
+  private deliveries = 0;
   private readonly maxLength: number;
   private readonly maxBytes: number;
   private readonly maxQueues: number;
@@ -257,7 +258,7 @@ export class MemoryQueues implements QueueEngine {
         continue;
       }
       item.attempt += 1;
-      const deliveryId = nanoid();
+      const deliveryId = (++this.deliveries).toString(36);
       state.unacked.set(deliveryId, { item, consumer, deliveredAt: this.now() });
       consumer.held += 1;
       try {

@@ -91,11 +91,14 @@ export class QueueBroker {
     input: QueueMessageInput,
   ): { stored: Promise<{ id: string }> } | Promise<{ stored: Promise<{ id: string }> }> {
     const verdict = this.allowed(uid, 'enqueue', queue);
-    const next = (ok: boolean) => {
-      if (!ok) throw new StatewireError('FORBIDDEN', `enqueue refused for queue "${queue}"`);
-      return { stored: this.put(queue, input) };
-    };
-    return isThenable(verdict) ? verdict.then(next) : next(verdict);
+    // No named closure per message: under tsx each one costs a defineProperty (`__name`).
+    if (isThenable(verdict)) return verdict.then((ok) => this.admitted(ok, queue, input));
+    return this.admitted(verdict, queue, input);
+  }
+
+  private admitted(ok: boolean, queue: string, input: QueueMessageInput) {
+    if (!ok) throw new StatewireError('FORBIDDEN', `enqueue refused for queue "${queue}"`);
+    return { stored: this.put(queue, input) };
   }
 
   /**
