@@ -74,8 +74,14 @@ function done(
     return;
   }
   // The reply rides on the ack: the server puts it on `replyTo`, then settles the delivery.
-  const withReply: QackMsg = { ...ack, replyTo, reply: (value ?? null) as Json };
-  if (frame.correlationId !== undefined) withReply.correlationId = frame.correlationId;
+  const withReply: QackMsg = {
+    type: 'qack',
+    queue: frame.queue,
+    deliveryId: frame.deliveryId,
+    replyTo,
+    correlationId: frame.correlationId,
+    reply: (value ?? null) as Json,
+  };
   try {
     port.settle(generation, withReply);
   } catch (error) {

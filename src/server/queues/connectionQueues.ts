@@ -1,5 +1,4 @@
 import type { EngineDelivery } from '../../engines/QueueEngine.js';
-import type { QmsgMsg } from '../../protocol/frames.js';
 import type { QueueBroker, QueueConsumer } from './queueBroker.js';
 
 /** What the queue consumers of a connection need from it. */
@@ -10,19 +9,15 @@ export interface QueueSession {
   enqueue(frame: string): void;
 }
 
+const quote = JSON.stringify as (text: string) => string;
+
+/** Written out by hand: one per delivery, on the rpc path twice per call. */
 export function qmsgFrame(d: EngineDelivery): string {
-  const frame: QmsgMsg = {
-    type: 'qmsg',
-    queue: d.queue,
-    deliveryId: d.deliveryId,
-    id: d.id,
-    data: d.data,
-    attempt: d.attempt,
-    maxAttempts: d.maxAttempts,
-  };
-  if (d.replyTo !== undefined) frame.replyTo = d.replyTo;
-  if (d.correlationId !== undefined) frame.correlationId = d.correlationId;
-  return JSON.stringify(frame);
+  const replyTo = d.replyTo === undefined ? '' : `,"replyTo":${quote(d.replyTo)}`;
+  const correlationId =
+    d.correlationId === undefined ? '' : `,"correlationId":${quote(d.correlationId)}`;
+  const data = JSON.stringify(d.data) ?? 'null';
+  return `{"type":"qmsg","queue":${quote(d.queue)},"deliveryId":${quote(d.deliveryId)},"id":${quote(d.id)},"data":${data},"attempt":${d.attempt},"maxAttempts":${d.maxAttempts}${replyTo}${correlationId}}`;
 }
 
 /** The queues one connection consumes; all of them detach when it closes. */
