@@ -203,10 +203,13 @@ async function unregisterQueue(conn: SessionPort, msg: QunregMsg): Promise<void>
 }
 
 /** A `quiet` qpub (an rpc request) is answered only when it fails: its reply is the answer. */
-async function queuePublish(conn: SessionPort, msg: QpubMsg): Promise<void> {
-  const { stored } = await conn.ordered(() => conn.core.queues.admit(uidOf(conn), msg.queue, msg));
-  const ack = await stored;
-  if (msg.quiet !== true) conn.reply(msg.id, ack);
+function queuePublish(conn: SessionPort, msg: QpubMsg): void | Promise<void> {
+  const step = conn.ordered(() => conn.core.queues.admit(uidOf(conn), msg.queue, msg));
+  return andThen(step, ({ stored }) =>
+    stored.then((ack) => {
+      if (msg.quiet !== true) conn.reply(msg.id, ack);
+    }),
+  );
 }
 
 /**
@@ -222,23 +225,29 @@ function queueAck(conn: SessionPort, msg: QackMsg): Promise<void> {
     }
     return conn.queues.ack(msg.queue, msg.deliveryId);
   }
-  return putReply(conn, replyTo, msg).then(() => conn.queues.ack(msg.queue, msg.deliveryId));
+  const input = { data: msg.reply ?? null, correlationId: msg.correlationId };
+  let stored: Promise<unknown>;
+  try {
+    const step = conn.ordered(() => conn.core.queues.admit(uidOf(conn), replyTo, input));
+    stored = Promise.resolve(andThen(step, (admitted) => admitted.stored));
+  } catch (error) {
+    stored = Promise.reject(error);
+  }
+  return stored.then(
+    () => conn.queues.ack(msg.queue, msg.deliveryId),
+    (error) => {
+      replyRefused(conn, replyTo, error);
+      return conn.queues.ack(msg.queue, msg.deliveryId);
+    },
+  );
 }
 
-async function putReply(conn: SessionPort, replyTo: string, msg: QackMsg): Promise<void> {
-  const input = { data: msg.reply ?? null, correlationId: msg.correlationId };
-  try {
-    const { stored } = await conn.ordered(() =>
-      conn.core.queues.admit(uidOf(conn), replyTo, input),
-    );
-    await stored;
-  } catch (error) {
-    const message = `reply to queue "${replyTo}" failed: ${(error as Error).message}`;
-    conn.fail(
-      undefined,
-      error instanceof StatewireError ? new StatewireError(error.code, message) : error,
-    );
-  }
+function replyRefused(conn: SessionPort, replyTo: string, error: unknown): void {
+  const message = `reply to queue "${replyTo}" failed: ${(error as Error).message}`;
+  conn.fail(
+    undefined,
+    error instanceof StatewireError ? new StatewireError(error.code, message) : error,
+  );
 }
 
 function queueNack(conn: SessionPort, msg: QnackMsg): Promise<void> {
