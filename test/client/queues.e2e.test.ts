@@ -292,21 +292,24 @@ describe('queues end to end (real server, ws)', () => {
     const worker = client({ url: server.url, uid: 'worker' });
     const producer = client({ url: server.url, uid: 'producer' });
     const tally = new Tally();
-    await worker.registerQueue('jobs', (delivery) => {
+    await worker.registerQueue('refused-reply-jobs', (delivery) => {
       tally.record(delivery);
       return 'answer';
     });
     await producer.connect();
     const refused = nextEvent(worker, 'error');
-    await producer.queueMessage('jobs', 1, { replyTo: 'tmp.gone', correlationId: 'c' });
+    await producer.queueMessage('refused-reply-jobs', 1, {
+      replyTo: 'tmp.gone',
+      correlationId: 'c',
+    });
     expect(await refused).toMatchObject({
       code: 'NOT_FOUND',
       message: expect.stringContaining('reply to queue "tmp.gone" failed'),
     });
     // Acked all the same: the next message is the only other delivery.
-    await producer.queueMessage('jobs', 2);
+    await producer.queueMessage('refused-reply-jobs', 2);
     await tally.until(2);
-    await worker.unregisterQueue('jobs');
+    await worker.unregisterQueue('refused-reply-jobs');
     expect(tally.deliveries.map((d) => [d.data, d.attempt])).toEqual([
       [1, 1],
       [2, 1],

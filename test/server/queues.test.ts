@@ -148,10 +148,10 @@ describe('work queues over WebSocket', () => {
     const server = await startServer();
     const worker = await signIn(server.url, 'worker');
     const caller = await signIn(server.url, 'caller');
-    await register(worker, 'double');
+    await register(worker, 'double-in-ack');
     const { queue: inbox } = (await register(caller, '')).data;
-    await enqueue(caller, 'double', 21, { replyTo: inbox, correlationId: 'c-1' });
-    const job = await nextDelivery(worker, 'double');
+    await enqueue(caller, 'double-in-ack', 21, { replyTo: inbox, correlationId: 'c-1' });
+    const job = await nextDelivery(worker, 'double-in-ack');
     const { queue, deliveryId } = job;
     worker.send({
       type: 'qack',
@@ -174,12 +174,14 @@ describe('work queues over WebSocket', () => {
     const server = await startServer();
     const worker = await signIn(server.url, 'worker');
     const caller = await signIn(server.url, 'caller');
-    await register(worker, 'jobs');
-    caller.send({ type: 'qpub', id: 'q1', queue: 'jobs', data: 1, quiet: true });
-    expect(await nextDelivery(worker, 'jobs')).toMatchObject({ data: 1 });
+    await register(worker, 'quiet-jobs');
+    caller.send({ type: 'qpub', id: 'q1', queue: 'quiet-jobs', data: 1, quiet: true });
+    const job = await nextDelivery(worker, 'quiet-jobs');
+    expect(job).toMatchObject({ data: 1 });
+    ack(worker, job);
     caller.send({ type: 'qpub', id: 'q2', queue: 'nowhere', data: 2, quiet: true });
     expect(await caller.next('res')).toMatchObject({ id: 'q2', error: { code: 'NOT_FOUND' } });
-    expect((await enqueue(caller, 'jobs', 3, { quiet: 'yes' })).error).toMatchObject({
+    expect((await enqueue(caller, 'quiet-jobs', 3, { quiet: 'yes' })).error).toMatchObject({
       code: 'BAD_REQUEST',
     });
     await roundTrip(caller);
@@ -190,9 +192,9 @@ describe('work queues over WebSocket', () => {
     const server = await startServer();
     const worker = await signIn(server.url, 'worker');
     const caller = await signIn(server.url, 'caller');
-    await register(worker, 'jobs');
-    await enqueue(caller, 'jobs', 1, { replyTo: 'tmp.gone', correlationId: 'c' });
-    const job = await nextDelivery(worker, 'jobs');
+    await register(worker, 'refused-replies');
+    await enqueue(caller, 'refused-replies', 1, { replyTo: 'tmp.gone', correlationId: 'c' });
+    const job = await nextDelivery(worker, 'refused-replies');
     const { queue, deliveryId } = job;
     worker.send({ type: 'qack', queue, deliveryId, replyTo: 'tmp.gone', reply: 2 });
     expect(await worker.next('error')).toMatchObject({
@@ -202,9 +204,9 @@ describe('work queues over WebSocket', () => {
     ack(worker, job);
     expect(await worker.next('error')).toMatchObject({ code: 'NOT_FOUND' });
     // A reply or correlation id without replyTo is refused (and the delivery not settled).
-    await enqueue(caller, 'jobs', 2);
-    const next = await nextDelivery(worker, 'jobs');
-    worker.send({ type: 'qack', queue: 'jobs', deliveryId: next.deliveryId, reply: 3 });
+    await enqueue(caller, 'refused-replies', 2);
+    const next = await nextDelivery(worker, 'refused-replies');
+    worker.send({ type: 'qack', queue: next.queue, deliveryId: next.deliveryId, reply: 3 });
     expect(await worker.next('error')).toMatchObject({
       code: 'BAD_REQUEST',
       message: expect.stringContaining('replyTo'),
