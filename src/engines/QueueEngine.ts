@@ -11,6 +11,8 @@ export interface QueueItemInput {
   correlationId?: string;
   /** Dropped instead of delivered once this long has passed (engine time) since enqueue. */
   expiresInMs?: number;
+  /** The id was just made by the broker (no producer id): it cannot repeat, no need to keep it. */
+  fresh?: boolean;
 }
 
 export interface EngineDelivery {

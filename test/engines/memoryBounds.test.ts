@@ -132,6 +132,10 @@ describe('memory engine: everything a client can make it hold is bounded', () =>
     await queues.consume('jobs', 'c1', (d) => got.push(d.id));
     // 'a' again is a repeat; 'c' pushes 'a' out, 'b' is still known, then 'a' is new.
     expect(got).toEqual(['a', 'b', 'c', 'a']);
+    // A fresh id (made by the broker) is not kept: it pushes nothing out.
+    await queues.enqueue('jobs', { id: 'f', data: 'f', fresh: true });
+    await queues.enqueue('jobs', { id: 'c', data: 'c' });
+    expect(got.slice(4)).toEqual(['f']);
   });
 
   it('a delivery that throws is dead-lettered with its reason and the others go on', async () => {

@@ -120,7 +120,8 @@ export class MemoryQueues implements QueueEngine {
 
   async enqueue(queue: string, input: QueueItemInput): Promise<void> {
     const state = this.require(queue);
-    if (state.seenIds.get(IDS, input.id)) return;
+    const remembered = input.fresh !== true;
+    if (remembered && state.seenIds.get(IDS, input.id)) return;
     const bytes = entryBytes(input.data, input.id, input.replyTo, input.correlationId);
     if (
       state.ready.length + state.unacked.size >= this.maxLength ||
@@ -128,7 +129,7 @@ export class MemoryQueues implements QueueEngine {
     ) {
       throw new StatewireError('UNAVAILABLE', `queue ${queue} is full`);
     }
-    state.seenIds.add(IDS, input.id, true);
+    if (remembered) state.seenIds.add(IDS, input.id, true);
     state.bytes += bytes;
     const { expiresInMs } = input;
     const expiresAt = expiresInMs === undefined ? undefined : this.now() + expiresInMs;

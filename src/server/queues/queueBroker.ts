@@ -172,6 +172,7 @@ export class QueueBroker {
         replyTo: input.replyTo,
         correlationId: input.correlationId,
         expiresInMs,
+        fresh: input.mid === undefined,
       })
       .then(() => ({ id }));
   }
