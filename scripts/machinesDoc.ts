@@ -5,7 +5,7 @@ import { authMachine } from '../src/machines/auth.js';
 import { connectionMachine } from '../src/machines/connection.js';
 import { linkSessionMachine } from '../src/machines/linkSession.js';
 import { queueConsumerMachine } from '../src/machines/queueConsumer.js';
-import { sessionMachine } from '../src/machines/session.js';
+import { sessionMachine } from '../src/machines/serverSession.js';
 import { subscriptionMachine } from '../src/machines/subscription.js';
 import { toMermaid } from './mermaid.js';
 
@@ -38,7 +38,7 @@ const MACHINES: Array<{ title: string; file: string; about: string; machine: Any
   },
   {
     title: 'Server session',
-    file: 'src/machines/session.ts',
+    file: 'src/machines/serverSession.ts',
     about: 'One server-side connection: handshake, auth, open (token grace, heartbeat), closing.',
     machine: sessionMachine,
   },

@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { type Actor, createActor } from 'xstate';
 import type { StoredMessage } from '../engines/Engine.js';
 import { StatewireError } from '../errors/StatewireError.js';
-import type { SessionEmitted, SessionEvent, sessionMachine } from '../machines/session.js';
+import type { SessionEmitted, SessionEvent, sessionMachine } from '../machines/serverSession.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';
 import type { RequestId } from '../protocol/frames.js';

@@ -13,7 +13,7 @@ import {
   type SessionEmitted,
   type SessionEvent,
   sessionMachine,
-} from '../machines/session.js';
+} from '../machines/serverSession.js';
 import type { Clock } from './options.js';
 
 /** What carries out a session's socket commands (its connection). */

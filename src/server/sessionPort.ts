@@ -1,5 +1,5 @@
 import type { StoredMessage } from '../engines/Engine.js';
-import type { SessionEvent } from '../machines/session.js';
+import type { SessionEvent } from '../machines/serverSession.js';
 import type { RequestId } from '../protocol/frames.js';
 import type { BrokerCore } from './core.js';
 import type { FrameSink, Membership } from './membership.js';

@@ -5,7 +5,7 @@ import {
   type SessionEmitted,
   type SessionInput,
   sessionMachine,
-} from '../../src/machines/session.js';
+} from '../../src/machines/serverSession.js';
 
 function startSession(overrides: Partial<SessionInput> = {}) {
   const clock = new SimulatedClock();

@@ -7,7 +7,7 @@ import {
   type SessionInput,
   SILENT_TICKS_LIMIT,
   sessionMachine,
-} from '../../src/machines/session.js';
+} from '../../src/machines/serverSession.js';
 import {
   afterEvent,
   allTransitionKeys,
