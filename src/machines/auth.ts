@@ -1,5 +1,6 @@
 import { assertEvent, assign, emit, fromPromise, sendParent, setup } from 'xstate';
 import { type ErrorCode, isErrorCode } from '../errors/codes.js';
+import { MAX_TIMER_DELAY_MS } from './timerLimit.js';
 
 /**
  * How the credential is obtained. The token itself never enters this machine: it lives in a
@@ -51,9 +52,6 @@ function errorOf(error: unknown): { code: ErrorCode; message: string } {
 const thrown = ({ event }: { event: { error: unknown } }) => ({ error: event.error });
 const tokenInfo = ({ event }: { event: { output: TokenInfo } }) => event.output;
 const newMode = ({ event }: { event: { mode: CredentialMode } }) => ({ mode: event.mode });
-
-// 2^31 - 1: the longest delay a timer accepts.
-const MAX_DELAY_MS = 2_147_483_647;
 
 /** A refresh that failed: a refusal closes for good, anything else waits for the next expiry. */
 const refreshFailed = [
@@ -123,7 +121,7 @@ export const authMachine = setup({
   },
   delays: {
     refreshLead: ({ context }) =>
-      Math.min(MAX_DELAY_MS, Math.max(0, (context.expiresInMs ?? 0) - context.refreshLeadMs)),
+      Math.min(MAX_TIMER_DELAY_MS, Math.max(0, (context.expiresInMs ?? 0) - context.refreshLeadMs)),
   },
 }).createMachine({
   id: 'auth',

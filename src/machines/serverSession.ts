@@ -1,5 +1,6 @@
 import { assign, emit, setup } from 'xstate';
 import { CLOSE } from '../protocol/closeCodes.js';
+import { MAX_TIMER_DELAY_MS } from './timerLimit.js';
 
 /**
  * Server-side lifecycle of one connection: signingIn (handshake → authenticating) → open → closing →
@@ -10,9 +11,6 @@ import { CLOSE } from '../protocol/closeCodes.js';
  * to send the same commands to the session's parent (server/sessionParents.ts); a `.provide()`
  * per connection would rebuild the state nodes (~28 KB each). Events are read through `params`.
  */
-
-/** Longest delay a JS timer can hold; longer token lifetimes are waited out in steps. */
-export const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
 /** Consecutive heartbeat ticks without any incoming frame after which the session closes. */
 export const SILENT_TICKS_LIMIT = 2;

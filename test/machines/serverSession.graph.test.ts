@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import {
-  MAX_TIMER_DELAY_MS,
   type SessionEmitted,
   type SessionEvent,
   type SessionInput,
   SILENT_TICKS_LIMIT,
   sessionMachine,
 } from '../../src/machines/serverSession.js';
+import { MAX_TIMER_DELAY_MS } from '../../src/machines/timerLimit.js';
 import {
   afterEvent,
   allTransitionKeys,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import {
-  MAX_TIMER_DELAY_MS,
   type SessionEmitted,
   type SessionInput,
   sessionMachine,
 } from '../../src/machines/serverSession.js';
+import { MAX_TIMER_DELAY_MS } from '../../src/machines/timerLimit.js';
 
 function startSession(overrides: Partial<SessionInput> = {}) {
   const clock = new SimulatedClock();
