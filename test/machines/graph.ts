@@ -132,3 +132,21 @@ export function delayOf(logic: AnyStateMachine, snapshot: any, delay: string): n
   if (Number.isFinite(ms)) return ms;
   throw new Error(`no delay named ${delay}`);
 }
+
+/**
+ * Replays one path step on `actor`: a timer event moves `clock` by the delay (only while its
+ * state is active: a timer fires nowhere else), any other event is sent; a finished actor
+ * takes nothing (and xstate warns about sending it one).
+ */
+export function replayStep(
+  actor: { getSnapshot(): any; send(event: AnyEventObject): void },
+  clock: { increment(ms: number): void },
+  logic: AnyStateMachine,
+  event: AnyEventObject,
+): void {
+  const before = actor.getSnapshot();
+  if (before.status !== 'active') return;
+  const after = afterEvent(event.type);
+  if (!after) actor.send(event);
+  else if (isActive(before, after.stateId)) clock.increment(delayOf(logic, before, after.delay));
+}

@@ -9,9 +9,8 @@ import {
 import {
   afterEvent,
   allTransitionKeys,
-  delayOf,
   edgePaths,
-  isActive,
+  replayStep,
   transitionRecorder,
 } from './graph.js';
 
@@ -133,17 +132,7 @@ describe('linkSession machine: every edge, replayed from xstate/graph paths', ()
         const before = actor.getSnapshot();
         const model = modelOf(before);
         calls.length = 0;
-        const after = afterEvent(event.type);
-        if (before.status !== 'active') {
-          // A finished machine takes no event (and xstate warns about sending one).
-        } else if (after) {
-          // A timer fires only while its state is active: the clock moves by its delay.
-          if (isActive(before, after.stateId)) {
-            clock.increment(delayOf(logic, before, after.delay));
-          }
-        } else {
-          actor.send(event);
-        }
+        replayStep(actor, clock, logic, event);
         trail.push(`${label(model)} × ${eventName(event)}`);
         const snapshot = actor.getSnapshot();
         const predicted = predict(model, event);

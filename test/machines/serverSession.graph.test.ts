@@ -11,9 +11,8 @@ import { MAX_TIMER_DELAY_MS } from '../../src/machines/timerLimit.js';
 import {
   afterEvent,
   allTransitionKeys,
-  delayOf,
   edgePaths,
-  isActive,
+  replayStep,
   transitionRecorder,
 } from './graph.js';
 
@@ -234,17 +233,7 @@ describe('session machine: every edge, replayed from xstate/graph paths', () => 
           const before = actor.getSnapshot();
           const model = modelOf(before);
           commands.length = 0;
-          const after = afterEvent(event.type);
-          if (before.status !== 'active') {
-            // A finished session takes no event (and xstate warns about sending one).
-          } else if (after) {
-            // A timer fires only while its state is active: the clock moves by its delay.
-            if (isActive(before, after.stateId)) {
-              clock.increment(delayOf(sessionMachine, before, after.delay));
-            }
-          } else {
-            actor.send(event);
-          }
+          replayStep(actor, clock, sessionMachine, event);
           trail.push(`${label(model)} × ${eventName(event)}`);
           const snapshot = actor.getSnapshot();
           const predicted = predict(model, event, machineInput);
