@@ -121,7 +121,11 @@ export class Connection implements SessionPort, Flushable {
 
   /** The queues this connection consumes. */
   get queues(): ConnectionQueues {
-    this.#queues ??= new ConnectionQueues(this, this.core.queues, this.core.options.onError);
+    if (!this.#queues) {
+      this.#queues = new ConnectionQueues(this, this.core.queues, this.core.options.onError);
+      // A step queued behind a slow one can run after the close: it must find them detached.
+      if (this.detached) this.#queues.detachAll();
+    }
     return this.#queues;
   }
 

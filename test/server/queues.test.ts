@@ -363,6 +363,36 @@ describe('work queues over WebSocket', () => {
     expect((await alice.closed).code).toBe(1009);
   });
 
+  it('a qreg that waited behind a slow step and runs after the close keeps no consumer', async () => {
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const asked: string[] = [];
+    const server = await startServer({
+      authorize: async (uid, action, target) => {
+        asked.push(`${uid} ${action} ${target}`);
+        if (target === 'gate') await gate;
+        return true;
+      },
+    });
+    const bob = await signIn(server.url, 'bob');
+    await declare(bob, 'jobs');
+    const alice = await signIn(server.url, 'alice');
+    alice.send({ type: 'sub', id: 's', room: 'gate' });
+    alice.send({ type: 'qreg', id: 'q', queue: 'jobs' });
+    await vi.waitFor(() => expect(asked).toContain('alice subscribe gate'), SETTLE_LIMIT);
+    await alice.close();
+    await vi.waitFor(() => expect(server.connections).toBe(1), SETTLE_LIMIT);
+    openGate();
+    await vi.waitFor(() => expect(asked).toContain('alice consume jobs'), SETTLE_LIMIT);
+    // Had alice's late consumer stayed, it would take every other message and never ack.
+    await register(bob, 'jobs');
+    await enqueue(bob, 'jobs', 1);
+    await enqueue(bob, 'jobs', 2);
+    const first = await nextDelivery(bob, 'jobs');
+    const second = await nextDelivery(bob, 'jobs');
+    expect([first.data, second.data]).toEqual([1, 2]);
+  });
+
   it('asks authorize for consume and enqueue, temporary queues included', async () => {
     const asked: string[] = [];
     const server = await startServer({
