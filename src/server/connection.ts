@@ -196,7 +196,7 @@ export class Connection implements SessionPort, Flushable {
 
   /** Answers a stored publish: in an `acks` item when the client reads them and chose the id. */
   ackPublish(id: RequestId, mid: string | undefined, message: StoredMessage): void {
-    if (!this.batchesAcks || mid !== message.id) {
+    if (!this.batchesAcks || mid === undefined) {
       this.enqueue(publishAckFrame(id, message));
       return;
     }
@@ -256,10 +256,6 @@ export class Connection implements SessionPort, Flushable {
   }
 
   // ---- ordering ----
-
-  get hasPendingStep(): boolean {
-    return this.steps.hasPending;
-  }
 
   ordered<T>(step: () => T | Promise<T>): T | Promise<T> {
     return this.steps.run(step);

@@ -103,12 +103,6 @@ async function unsubscribe(conn: SessionPort, msg: UnsubMsg): Promise<void> {
  */
 function publish(conn: SessionPort, msg: PubMsg): void | Promise<void> {
   const uid = uidOf(conn);
-  // The common case in place: no earlier step still running, no `authorize` to ask.
-  if (!conn.hasPendingStep && !conn.core.options.authorize) {
-    requireMembership(conn, uid, msg.room);
-    answerPublish(conn, msg, store(conn, uid, msg));
-    return;
-  }
   const step = conn.ordered(() => {
     requireMembership(conn, uid, msg.room);
     return andThen(requireAllowed(conn.core, uid, 'publish', msg.room, 'room'), () => {

@@ -48,8 +48,6 @@ export interface SessionPort extends FrameSink {
   ackPublish(id: RequestId, mid: string | undefined, message: StoredMessage): void;
   /** Answers a failed message: `res` error when it had an id, an `error` frame otherwise. */
   fail(id: RequestId | undefined, error: unknown): void;
-  /** An earlier step went async and is still running: a new one would wait for it. */
-  readonly hasPendingStep: boolean;
   /** Runs steps in arrival order; synchronous steps cost nothing. */
   ordered<T>(step: () => T | Promise<T>): T | Promise<T>;
 

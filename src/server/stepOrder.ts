@@ -7,11 +7,6 @@ import { isThenable } from './thenable.js';
 export class StepOrder {
   private tail: Promise<void> | null = null;
 
-  /** An earlier step went async and is still running. */
-  get hasPending(): boolean {
-    return this.tail !== null;
-  }
-
   run<T>(step: () => T | Promise<T>): T | Promise<T> {
     if (this.tail === null) {
       const result = step();
