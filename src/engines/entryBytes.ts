@@ -1,3 +1,4 @@
+import { jsonOf } from '../protocol/codec.js';
 import type { Json } from '../protocol/frames.js';
 
 /** What an entry costs beside its JSON value and strings: fields, offsets, bookkeeping. */
@@ -8,7 +9,7 @@ export const ENTRY_OVERHEAD_BYTES = 96;
  * JSON length, its strings' lengths and a fixed overhead (the Redis scripts count the same).
  */
 export function entryBytes(value: Json, ...texts: Array<string | undefined>): number {
-  return entryBytesOfJson(JSON.stringify(value) ?? 'null', ...texts);
+  return entryBytesOfJson(jsonOf(value), ...texts);
 }
 
 /** `entryBytes` of a value already encoded as `json`. */

@@ -30,3 +30,11 @@ export function isMessageShaped(item: unknown): item is { type: string } {
     typeof (item as { type?: unknown }).type === 'string'
   );
 }
+
+/** JSON text of a string (quoted and escaped), typed as the string it always is. */
+export const quoted = JSON.stringify as (text: string) => string;
+
+/** JSON text of a value; an absent (`undefined`) one reads as `null`, as it would in a frame. */
+export function jsonOf(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,3 +1,4 @@
+import { quoted } from '../protocol/codec.js';
 import type { RequestId } from '../protocol/frames.js';
 
 /** A coalesced frame stops growing at this many messages or bytes. */
@@ -5,8 +6,6 @@ const MAX_BATCH_MESSAGES = 256;
 const MAX_BATCH_BYTES = 64 * 1024;
 /** An `acks` item carries at most this many acks. */
 const MAX_ACKS_PER_ITEM = 256;
-
-const quote = JSON.stringify as (text: string) => string;
 
 /**
  * What a connection has to send this turn, in order: encoded messages, and publish acks of one
@@ -31,7 +30,7 @@ export class FrameQueue {
 
   /** The ack of a publish that carried a `mid`: the client knows the id, it needs the position. */
   ack(id: RequestId, offset: number, epoch: string): void {
-    const idJson = typeof id === 'number' ? String(id) : quote(id);
+    const idJson = typeof id === 'number' ? String(id) : quoted(id);
     if (this.#epoch === epoch && this.#acks < MAX_ACKS_PER_ITEM) {
       this.#ids += `,${idJson}`;
       this.#offsets += `,${offset}`;
@@ -77,7 +76,7 @@ export class FrameQueue {
 
   #closeAcks(): void {
     this.#frames.push(
-      `{"type":"acks","epoch":${quote(this.#epoch as string)},"ids":[${this.#ids}],"offsets":[${this.#offsets}]}`,
+      `{"type":"acks","epoch":${quoted(this.#epoch as string)},"ids":[${this.#ids}],"offsets":[${this.#offsets}]}`,
     );
     this.#epoch = null;
   }

@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import { jsonOf } from '../../protocol/codec.js';
 import type { StreamPosition } from '../../protocol/frames.js';
 import type {
   Engine,
@@ -184,7 +185,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
         return kept?.epoch === seen.epoch ? kept : { ...seen, content: input.content };
       }
       // Encoded once: the byte budgets count its length, the listeners send it.
-      const contentJson = input.contentJson ?? JSON.stringify(input.content) ?? 'null';
+      const contentJson = input.contentJson ?? jsonOf(input.content);
       const bytes = entryBytesOfJson(contentJson, input.room, input.event, input.id, input.from);
       const at = now();
       const log = logs.forAppend(input.room, at);

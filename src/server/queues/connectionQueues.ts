@@ -1,4 +1,5 @@
 import type { EngineDelivery } from '../../engines/QueueEngine.js';
+import { jsonOf, quoted } from '../../protocol/codec.js';
 import type { QueueBroker, QueueConsumer } from './queueBroker.js';
 
 /** What the queue consumers of a connection need from it. */
@@ -9,15 +10,13 @@ export interface QueueSession {
   enqueue(frame: string): void;
 }
 
-const quote = JSON.stringify as (text: string) => string;
-
 /** Written out by hand: one per delivery, on the rpc path twice per call. */
 export function qmsgFrame(d: EngineDelivery): string {
-  const replyTo = d.replyTo === undefined ? '' : `,"replyTo":${quote(d.replyTo)}`;
+  const replyTo = d.replyTo === undefined ? '' : `,"replyTo":${quoted(d.replyTo)}`;
   const correlationId =
-    d.correlationId === undefined ? '' : `,"correlationId":${quote(d.correlationId)}`;
-  const data = JSON.stringify(d.data) ?? 'null';
-  return `{"type":"qmsg","queue":${quote(d.queue)},"deliveryId":${quote(d.deliveryId)},"id":${quote(d.id)},"data":${data},"attempt":${d.attempt},"maxAttempts":${d.maxAttempts}${replyTo}${correlationId}}`;
+    d.correlationId === undefined ? '' : `,"correlationId":${quoted(d.correlationId)}`;
+  const data = jsonOf(d.data);
+  return `{"type":"qmsg","queue":${quoted(d.queue)},"deliveryId":${quoted(d.deliveryId)},"id":${quoted(d.id)},"data":${data},"attempt":${d.attempt},"maxAttempts":${d.maxAttempts}${replyTo}${correlationId}}`;
 }
 
 /** The queues one connection consumes; all of them detach when it closes. */
