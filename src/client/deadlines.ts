@@ -20,7 +20,11 @@ class DeadlineQueue<T extends Expiring> {
   /** Drops settled entries in front and compacts once the dead prefix is most of it. */
   trim(): void {
     while (this.head < this.items.length && !this.live(this.head)) this.head++;
-    if (this.head > 64 && this.head * 2 > this.items.length) {
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.ats = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.ats = this.ats.slice(this.head);
       this.head = 0;
@@ -64,14 +68,17 @@ export class Deadlines<T extends Expiring> {
   stop(item: T): void {
     if (item.deadline === undefined) return;
     item.deadline = undefined;
-    // Nothing left to time: no timer keeps the process up.
-    if (--this.#live === 0) this.#disarm();
+    if (--this.#live > 0) return;
+    // Nothing left to time: no timer keeps the process up, no queue holds settled items.
+    this.#disarm();
+    this.#queues.clear();
   }
 
   readonly #fire = (): void => {
+    // The timer stood for `#timerAt`: that is due even on a clock whose now() did not move.
+    const now = Math.max(this.now(), this.#timerAt);
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    const now = this.now();
     let next = Number.POSITIVE_INFINITY;
     for (const queue of this.#queues.values()) {
       queue.trim();

@@ -81,4 +81,21 @@ describe('Deadlines (SimulatedClock)', () => {
     clock.increment(10);
     expect(expired).toEqual(['i0@5010']);
   });
+
+  it('expires what a timer stood for even when now() does not move (a clock without now)', () => {
+    const pending: Array<() => void> = [];
+    const manual = {
+      setTimeout: (fn: () => void) => pending.push(fn),
+      clearTimeout: () => {},
+    };
+    const expired: string[] = [];
+    const deadlines = new Deadlines<Item>(
+      manual,
+      () => 0,
+      (item) => expired.push(item.name),
+    );
+    deadlines.start({ name: 'a' }, 1000);
+    pending.shift()?.();
+    expect(expired).toEqual(['a']);
+  });
 });
