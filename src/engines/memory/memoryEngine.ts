@@ -201,15 +201,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       if (input.from !== undefined) stored.from = input.from;
       log.append(stored, bytes);
       recentIds.add(input.room, input.id, receiptOf(stored));
-      const set = listeners.get(input.room);
-      if (set) {
-        // A listener that throws must not keep the message from the others.
-        for (const listener of set) {
-          try {
-            listener.message(stored, contentJson);
-          } catch {}
-        }
-      }
+      fanOut(input.room, (listener) => listener.message(stored, contentJson));
       return stored;
     },
 
