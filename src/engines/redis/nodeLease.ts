@@ -20,6 +20,8 @@ export class NodeLease {
     private readonly reapNode: (nodeId: string) => Promise<void>,
     private readonly onError: (error: unknown) => void,
     private readonly clock: EngineClock,
+    /** Stamps the beats in the node index; the reaper reads candidates off it. */
+    private readonly now: () => number,
   ) {}
 
   async start(): Promise<void> {
@@ -50,7 +52,7 @@ export class NodeLease {
     return this.link.script(
       'swBeat',
       [this.keys.node(this.nodeId).lease, this.keys.nodes],
-      [this.nodeId, this.leaseMs, Date.now()],
+      [this.nodeId, this.leaseMs, this.now()],
     );
   }
 
@@ -64,7 +66,7 @@ export class NodeLease {
   }
 
   private async reapOnce(): Promise<void> {
-    const cutoff = Date.now() - this.leaseMs;
+    const cutoff = this.now() - this.leaseMs;
     const stale = await this.link.call((redis) =>
       redis.zrangebyscore(this.keys.nodes, '-inf', cutoff),
     );

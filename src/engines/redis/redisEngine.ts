@@ -99,7 +99,13 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       metaTtlMs: META_TTL_MS,
     },
     now,
-    (room, entries) => feeds.get(room)?.stored(entries),
+    (room, entries) => {
+      try {
+        feeds.get(room)?.stored(entries);
+      } catch (error) {
+        onError(`room feed ${room}`)(error);
+      }
+    },
   );
   const presence = new Presence(link, keys, nodeId);
   const queues = new RedisQueues(link, keys, channels, nodeId, now, options.queues);
@@ -114,6 +120,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     },
     onError('reaper'),
     clock,
+    now,
   );
   const probe = new LinkProbe(
     link,

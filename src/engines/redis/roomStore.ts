@@ -232,18 +232,22 @@ export class RoomStore {
       const bodies = list.map(({ input }) => encodeBody(input)).join('\n');
       args.push(room, k.channel, byRoom.size === 1 ? '' : places.join(','), ids, bodies);
     }
-    this.link.script<PublishReply>('swPublish', keys, args).then(
-      (reply) => {
+    this.link
+      .script<PublishReply>('swPublish', keys, args)
+      .then((reply) => {
         let r = 0;
+        const handed: Array<[string, DecodedEntry[]]> = [];
         for (const [room, { list }] of byRoom) {
           const entries = settle(list, reply[r++], at);
-          if (entries.length > 0) this.stored(room, entries);
+          if (entries.length > 0) handed.push([room, entries]);
         }
-      },
-      (error) => {
+        // Every publish is answered before any feed runs.
+        for (const [room, entries] of handed) this.stored(room, entries);
+      })
+      // Settled publishes ignore it; the rest of a reply that could not be read reject.
+      .catch((error) => {
         for (const { reject } of batch) reject(error);
-      },
-    );
+      });
   }
 }
 
