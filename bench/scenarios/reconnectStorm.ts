@@ -1,18 +1,10 @@
 import { type Client, createClient, type Subscription } from '../../src/index.js';
+import { nextEvent } from '../../src/testing/index.js';
 import { type Broker, startBroker } from '../lib/child.js';
 import { ProtocolClient } from '../lib/protocolClient.js';
 import { percentile } from '../lib/stats.js';
 
 const RECONNECT = { minDelayMs: 100, maxDelayMs: 1000 };
-
-function disconnected(client: Client): Promise<void> {
-  return new Promise((resolve) => {
-    const off = client.on('disconnected', () => {
-      off();
-      resolve();
-    });
-  });
-}
 
 async function statewireClients(port: number, count: number) {
   const clients: Client[] = Array.from({ length: count }, () =>
@@ -87,7 +79,7 @@ async function statewireStorm(count: number) {
   const port = broker.port;
   const { clients, subs } = await statewireClients(port, count);
 
-  let offline = Promise.all(clients.map(disconnected));
+  let offline = Promise.all(clients.map((client) => nextEvent(client, 'disconnected')));
   const cpuBefore = process.cpuUsage();
   const cutAt = performance.now();
   await broker.cut();
@@ -95,7 +87,7 @@ async function statewireStorm(count: number) {
   const atOnceMs = await allReady(subs, cutAt);
   const { user, system } = process.cpuUsage(cpuBefore);
 
-  offline = Promise.all(clients.map(disconnected));
+  offline = Promise.all(clients.map((client) => nextEvent(client, 'disconnected')));
   await broker.stop();
   await offline;
   broker = await startBroker('statewire.ts', [String(port), 'cuttable']);
