@@ -1,4 +1,3 @@
-import type { ActorSystem } from 'xstate';
 import {
   type CredentialDeps,
   type Credentials,
@@ -17,6 +16,7 @@ import type { HelloMsg, ServerMessage } from '../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { epochNow } from './clock.js';
 import type { Outbox } from './outbox.js';
+import { type AnySystem, SystemScope } from './systemScope.js';
 import type { ClientEvents, ClientOptions } from './types.js';
 
 export interface ConnectionWiring {
@@ -38,14 +38,7 @@ interface ConnectionWorld {
   sendPing(): void;
 }
 
-// Keyed by the connection actor's system, which its auth child and their actors share.
-const worlds = new WeakMap<ActorSystem<any>, ConnectionWorld>();
-
-function worldOf(system: ActorSystem<any>): ConnectionWorld {
-  const world = worlds.get(system);
-  if (!world) throw new Error('statewire: connection actor started without wireConnection()');
-  return world;
-}
+const worlds = new SystemScope<ConnectionWorld>('a connection actor');
 
 function hello(credentials: Credentials, uid: string | undefined): HelloMsg {
   // `acks`: publish acks may come gathered (Calls.onAcks); a server without it sends `res`.
@@ -64,20 +57,20 @@ function hello(credentials: Credentials, uid: string | undefined): HelloMsg {
  */
 export const clientConnectionLogic = connectionMachine.provide({
   actors: {
-    socket: createSocketLogic((system) => worldOf(system).socket),
+    socket: createSocketLogic((system) => worlds.of(system).socket),
     auth: authMachine.provide({
-      actors: createCredentialActors((system) => worldOf(system).credentials),
+      actors: createCredentialActors((system) => worlds.of(system).credentials),
     }),
-    network: createNetworkLogic((system) => worldOf(system).network),
+    network: createNetworkLogic((system) => worlds.of(system).network),
   },
   actions: {
-    sendHello: ({ context, system }) => worldOf(system).sendHello(context.uid),
-    sendPing: ({ system }) => worldOf(system).sendPing(),
+    sendHello: ({ context, system }) => worlds.of(system).sendHello(context.uid),
+    sendPing: ({ system }) => worlds.of(system).sendPing(),
   },
 });
 
 /** Plugs one client's world into its connection actor; call before the actor starts. */
-export function wireConnection(actor: { system: ActorSystem<any> }, wiring: ConnectionWiring) {
+export function wireConnection(actor: { system: AnySystem }, wiring: ConnectionWiring) {
   const { options, credentials, outbox } = wiring;
   let heartbeats = 0;
   worlds.set(actor.system, {

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { type ActorSystem, type AnyActorRef, createActor } from 'xstate';
+import { type AnyActorRef, createActor } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
 import {
@@ -24,6 +24,7 @@ import { RpcCalls } from './rpc.js';
 import type { Signals } from './signals.js';
 import { type ActorSnapshotJson, actorJson } from './snapshot.js';
 import { mirrorState } from './stateMirror.js';
+import { SystemScope } from './systemScope.js';
 import type { ClientEvents } from './types.js';
 
 type QueueEventName = 'deadLetter' | 'queueRenamed' | 'error';
@@ -53,25 +54,20 @@ export class Queues {
   readonly #rpc: RpcCalls;
   readonly #deliveries: DeliveryPort;
   /** Each client's queues, found by its actors' system: one `.provide()` serves every client. */
-  static readonly #bySystem = new WeakMap<ActorSystem<any>, Queues>();
+  static readonly #scope = new SystemScope<Queues>('a queue consumer');
   static readonly #logic = queueConsumerMachine.provide({
     actions: {
       requestRegister: ({ self, system, context }) => {
-        const queues = Queues.#of(system);
+        const queues = Queues.#scope.of(system);
         queues.#requestRegister(queues.#byActor.get(self.id), context.queue);
       },
       requestUnregister: ({ self, system }) => {
-        const queues = Queues.#of(system);
+        const queues = Queues.#scope.of(system);
         queues.#requestUnregister(queues.#byActor.get(self.id));
       },
     },
   });
 
-  static #of(system: ActorSystem<any>): Queues {
-    const queues = Queues.#bySystem.get(system);
-    if (!queues) throw new Error('statewire: a queue consumer outside its client');
-    return queues;
-  }
   /** The rpc reply queue. */
   #reply: ConsumerRecord | undefined;
   /** Counts sockets: a delivery is settled only on the socket it came on. */
@@ -85,7 +81,7 @@ export class Queues {
       isCurrent: (record, generation) => generation === this.#generation && !record.finished,
       settle: (generation, message) => this.#settle(generation, message),
     };
-    Queues.#bySystem.set(deps.parent.system, this);
+    Queues.#scope.set(deps.parent.system, this);
     this.#rpc = new RpcCalls({
       clock: deps.clock,
       timeoutMs: deps.timeoutMs,

@@ -1,4 +1,4 @@
-import type { ActorSystem, AnyActorRef } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { StatewireError } from '../errors/StatewireError.js';
 import {
   type SubscriptionEffect,
@@ -13,6 +13,7 @@ import { reportHandlerError } from './emitter.js';
 import { mirrorState } from './stateMirror.js';
 import { RoomSubscription } from './subscription.js';
 import { type LifecycleHost, SubscriptionLifecycle } from './subscriptionLifecycle.js';
+import { SystemScope } from './systemScope.js';
 import type { Message, MessageHandler, Subscription } from './types.js';
 
 interface SubscribeAnswer {
@@ -110,22 +111,17 @@ export class Rooms {
   readonly #lifecycles: LifecycleHost;
 
   /** Each client's rooms, found by its actors' system: one `.provide()` serves every client. */
-  static readonly #bySystem = new WeakMap<ActorSystem<any>, Rooms>();
+  static readonly #scope = new SystemScope<Rooms>('a subscription');
   static readonly #logic = subscriptionMachine.provide({
     actions: {
-      requestSubscribe: ({ self, system }) => Rooms.#of(system).#requestSubscribe(self.id),
-      requestUnsubscribe: ({ self, system }) => Rooms.#of(system).#requestUnsubscribe(self.id),
+      requestSubscribe: ({ self, system }) => Rooms.#scope.of(system).#requestSubscribe(self.id),
+      requestUnsubscribe: ({ self, system }) =>
+        Rooms.#scope.of(system).#requestUnsubscribe(self.id),
     },
   });
 
-  static #of(system: ActorSystem<any>): Rooms {
-    const rooms = Rooms.#bySystem.get(system);
-    if (!rooms) throw new Error('statewire: a subscription outside its client');
-    return rooms;
-  }
-
   constructor(private readonly deps: RoomsDeps) {
-    Rooms.#bySystem.set(deps.parent.system, this);
+    Rooms.#scope.set(deps.parent.system, this);
     const effects: Record<SubscriptionEffect, (room: string) => void> = {
       requestSubscribe: (room) => this.#requestSubscribe(room),
       requestUnsubscribe: (room) => this.#requestUnsubscribe(room),
