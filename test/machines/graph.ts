@@ -150,3 +150,19 @@ export function replayStep(
   if (!after) actor.send(event);
   else if (isActive(before, after.stateId)) clock.increment(delayOf(logic, before, after.delay));
 }
+
+/** The machine's transitions no replayed path took (a full replay leaves none). */
+export function untaken(machine: AnyStateMachine, taken: Set<string>): string[] {
+  return [...allTransitionKeys(machine)].filter((key) => !taken.has(key));
+}
+
+/** Looks up what a replayed edge did, failing the test when the edge was never replayed. */
+export function edgeLookup<T>(
+  edges: Map<string, T>,
+  expectReplayed: (replayed: boolean, key: string) => void,
+): (key: string) => T | undefined {
+  return (key) => {
+    expectReplayed(edges.has(key), key);
+    return edges.get(key);
+  };
+}

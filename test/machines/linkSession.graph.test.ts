@@ -9,9 +9,11 @@ import {
 import {
   afterEvent,
   allTransitionKeys,
+  edgeLookup,
   edgePaths,
   replayStep,
   transitionRecorder,
+  untaken,
 } from './graph.js';
 
 /* The bound side's per-peer machine, edge by edge: xstate/graph enumerates every (state, event)
@@ -157,15 +159,11 @@ describe('linkSession machine: every edge, replayed from xstate/graph paths', ()
   });
 
   it('took every transition of the machine', () => {
-    const missing = [...allTransitionKeys(linkSessionMachine)].filter((key) => !taken.has(key));
-    expect(missing).toEqual([]);
+    expect(untaken(linkSessionMachine, taken)).toEqual([]);
   });
 
   it('key edges asked for the expected socket work', () => {
-    const on = (key: string) => {
-      expect(edges.has(key), `replayed ${key}`).toBe(true);
-      return edges.get(key);
-    };
+    const on = edgeLookup(edges, (replayed, key) => expect(replayed, `replayed ${key}`).toBe(true));
     const handshake = 'after handshakeTimeout (linkSession.open.awaitingHello)';
     const tick = 'after heartbeatInterval (linkSession.open.signedIn)';
     expect(on('awaitingHello × HELLO')).toEqual(['welcome']);
