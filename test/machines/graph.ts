@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { AnyEventObject, AnyStateMachine, InspectionEvent } from 'xstate';
+import { SimulatedClock } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 
 /* Transition coverage from xstate/graph: every (state, event) edge of the machine's adjacency
@@ -165,4 +167,73 @@ export function edgeLookup<T>(
     expectReplayed(edges.has(key), key);
     return edges.get(key);
   };
+}
+
+/** A replayed actor with the side effects it asked for (socket calls, emitted commands). */
+export interface ReplayedActor<TEffect> {
+  actor: { getSnapshot(): any; send(event: AnyEventObject): void; stop(): void };
+  effects: TEffect[];
+}
+
+/** An independent reference model of a machine: where it should be, and what it should do. */
+export interface ReferenceModel<TModel extends { phase: string }, TEvent, TEffect> {
+  modelOf(snapshot: any): TModel;
+  predict(model: TModel, event: TEvent): { next: TModel; effects: TEffect[] };
+  label(model: TModel): string;
+  eventName(event: TEvent): string;
+  serialize(snapshot: any): string;
+  /** The model phase in which the actor is done. */
+  finalPhase: string;
+}
+
+/**
+ * Replays every path on a fresh actor over a SimulatedClock and checks each step three ways:
+ * the actor is where the graph says, where the model says, and asked for the model's effects.
+ * Records the transitions taken in `taken` and each edge's effects in `edges` (under `prefix`).
+ */
+export function replayEdges<
+  TModel extends { phase: string },
+  TEvent extends AnyEventObject,
+  TEffect,
+>(
+  paths: Array<GraphPath<TEvent>>,
+  options: {
+    logic: AnyStateMachine;
+    start(clock: SimulatedClock, inspect: (event: InspectionEvent) => void): ReplayedActor<TEffect>;
+    model: ReferenceModel<TModel, TEvent, TEffect>;
+    taken: Set<string>;
+    edges: Map<string, TEffect[]>;
+    prefix?: string;
+  },
+): void {
+  const { model } = options;
+  for (const path of paths) {
+    const clock = new SimulatedClock();
+    const { actor, effects } = options.start(clock, transitionRecorder(options.taken));
+    const trail: string[] = [];
+    for (const { event, expected } of path.steps) {
+      const before = model.modelOf(actor.getSnapshot());
+      effects.length = 0;
+      replayStep(actor, clock, options.logic, event);
+      trail.push(`${model.label(before)} × ${model.eventName(event)}`);
+      const snapshot = actor.getSnapshot();
+      const predicted = model.predict(before, event);
+      expect(
+        {
+          graph: model.serialize(snapshot),
+          model: model.modelOf(snapshot),
+          done: snapshot.status === 'done',
+          effects,
+        },
+        trail.join(' → '),
+      ).toEqual({
+        graph: expected,
+        model: predicted.next,
+        done: predicted.next.phase === model.finalPhase,
+        effects: predicted.effects,
+      });
+      options.edges.set(`${options.prefix ?? ''}${trail.at(-1)}`, [...effects]);
+    }
+    actor.stop();
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
+import { createActor } from 'xstate';
 import {
   LINK_SILENT_TICKS_LIMIT,
   type LinkSessionEvent,
@@ -11,8 +11,7 @@ import {
   allTransitionKeys,
   edgeLookup,
   edgePaths,
-  replayStep,
-  transitionRecorder,
+  replayEdges,
   untaken,
 } from './graph.js';
 
@@ -78,26 +77,29 @@ function eventName(event: LinkSessionEvent): string {
 }
 
 /** Next state and socket calls, by protocol §17. */
-function predict(m: Model, event: LinkSessionEvent): { next: Model; calls: string[] } {
+function predict(m: Model, event: LinkSessionEvent): { next: Model; effects: string[] } {
   const timer = afterEvent(event.type)?.stateId;
-  const stay = { next: m, calls: [] };
-  const closing = (...calls: string[]) => ({ next: { ...m, phase: 'closing' as const }, calls });
+  const stay = { next: m, effects: [] };
+  const closing = (...effects: string[]) => ({
+    next: { ...m, phase: 'closing' as const },
+    effects,
+  });
   if (m.phase === 'closed') return stay; // final: the actor is done
-  if (event.type === 'SOCKET_CLOSED') return { next: { ...m, phase: 'closed' }, calls: [] };
+  if (event.type === 'SOCKET_CLOSED') return { next: { ...m, phase: 'closed' }, effects: [] };
   if (m.phase === 'closing') return stay; // the socket is going: nothing more is sent
   if (event.type === 'REFUSE') {
     return closing(`error ${event.message}`, `close ${event.code} ${event.reason}`);
   }
   if (event.type === 'CLOSE') return closing('bye', 'close 1000 LINK_CLOSED');
   if (m.phase === 'awaitingHello') {
-    if (event.type === 'HELLO') return { next: { ...m, phase: 'signedIn' }, calls: ['welcome'] };
+    if (event.type === 'HELLO') return { next: { ...m, phase: 'signedIn' }, effects: ['welcome'] };
     if (timer === 'linkSession.open.awaitingHello') return closing('close 1008 HANDSHAKE_TIMEOUT');
     return stay;
   }
   // signedIn: a second hello is the data path's business, not the lifecycle's
   if (timer === 'linkSession.open.signedIn') {
     if (m.silentTicks + 1 >= LINK_SILENT_TICKS_LIMIT) return closing('cut');
-    return { next: { ...m, silentTicks: m.silentTicks + 1 }, calls: [] };
+    return { next: { ...m, silentTicks: m.silentTicks + 1 }, effects: [] };
   }
   return stay;
 }
@@ -120,42 +122,21 @@ describe('linkSession machine: every edge, replayed from xstate/graph paths', ()
       includeDisabled: true,
     });
     expect(paths.length).toBeGreaterThan(10);
-    for (const path of paths) {
-      const clock = new SimulatedClock();
-      const calls: string[] = [];
-      const logic = recording(calls);
-      const actor = createActor(logic, {
-        input: { ...INPUT, activity: { count: 0 } },
-        clock,
-        inspect: transitionRecorder(taken),
-      }).start();
-      const trail: string[] = [];
-      for (const { event, expected } of path.steps) {
-        const before = actor.getSnapshot();
-        const model = modelOf(before);
-        calls.length = 0;
-        replayStep(actor, clock, logic, event);
-        trail.push(`${label(model)} × ${eventName(event)}`);
-        const snapshot = actor.getSnapshot();
-        const predicted = predict(model, event);
-        expect(
-          {
-            graph: serialize(snapshot),
-            model: modelOf(snapshot),
-            done: snapshot.status === 'done',
-            calls,
-          },
-          trail.join(' → '),
-        ).toEqual({
-          graph: expected,
-          model: predicted.next,
-          done: predicted.next.phase === 'closed',
-          calls: predicted.calls,
+    replayEdges(paths, {
+      logic: recording([]),
+      start(clock, inspect) {
+        const effects: string[] = [];
+        const actor = createActor(recording(effects), {
+          input: { ...INPUT, activity: { count: 0 } },
+          clock,
+          inspect,
         });
-        edges.set(trail.at(-1)!, [...calls]);
-      }
-      actor.stop();
-    }
+        return { actor: actor.start(), effects };
+      },
+      model: { modelOf, predict, label, eventName, serialize, finalPhase: 'closed' },
+      taken,
+      edges,
+    });
   });
 
   it('took every transition of the machine', () => {

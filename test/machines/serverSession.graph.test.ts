@@ -13,8 +13,7 @@ import {
   allTransitionKeys,
   edgeLookup,
   edgePaths,
-  replayStep,
-  transitionRecorder,
+  replayEdges,
   untaken,
 } from './graph.js';
 
@@ -129,13 +128,13 @@ function predict(
   m: Model,
   event: SessionEvent,
   config: SessionInput,
-): { next: Model; commands: SessionEmitted[] } {
+): { next: Model; effects: SessionEmitted[] } {
   // A timer is an event of one state node: it does something only while that node is active.
   const timer = afterEvent(event.type)?.stateId;
-  const stay = { next: m, commands: [] };
+  const stay = { next: m, effects: [] };
   const close = (code: number, reason: string) => ({
     next: { ...m, phase: 'closing' as const, token: null, heartbeat: null },
-    commands: [{ type: 'close' as const, code, reason }],
+    effects: [{ type: 'close' as const, code, reason }],
   });
   const tokenFrom = (ttl: number | undefined) => ({
     token: ttl === undefined ? ('unlimited' as const) : ('valid' as const),
@@ -143,11 +142,11 @@ function predict(
   });
   if (m.phase === 'closed') return stay; // final: the actor is done
   if (event.type === 'SOCKET_CLOSED') {
-    return { next: { ...m, phase: 'closed', token: null, heartbeat: null }, commands: [] };
+    return { next: { ...m, phase: 'closed', token: null, heartbeat: null }, effects: [] };
   }
   if (m.phase === 'closing') {
     if (timer === 'session.closing') {
-      return { next: { ...m, phase: 'closed' }, commands: [{ type: 'terminate' }] };
+      return { next: { ...m, phase: 'closed' }, effects: [{ type: 'terminate' }] };
     }
     return stay; // a second CLOSE, a late AUTH_OK…: the close already asked for stands
   }
@@ -158,40 +157,40 @@ function predict(
     if (m.phase === 'handshake') {
       if (event.type !== 'HELLO') return stay;
       const phase = event.mode === 'challenge' ? 'awaitingSignature' : 'verifying';
-      return { next: { ...m, phase }, commands: [] };
+      return { next: { ...m, phase }, effects: [] };
     }
     if (event.type === 'SIGNATURE' && m.phase === 'awaitingSignature') {
-      return { next: { ...m, phase: 'verifying' }, commands: [] };
+      return { next: { ...m, phase: 'verifying' }, effects: [] };
     }
     if (event.type === 'AUTH_FAILED') return close(1008, event.code);
     if (event.type === 'AUTH_OK') {
       const heartbeat = config.heartbeatMs > 0 ? ('watching' as const) : ('off' as const);
       return {
         next: { ...m, phase: 'open', heartbeat, uid: event.uid, ...tokenFrom(event.tokenTtlMs) },
-        commands: [],
+        effects: [],
       };
     }
     return stay;
   }
   // open
   if (event.type === 'TOKEN_REFRESHED') {
-    return { next: { ...m, ...tokenFrom(event.tokenTtlMs) }, commands: [] };
+    return { next: { ...m, ...tokenFrom(event.tokenTtlMs) }, effects: [] };
   }
   if (timer === 'session.open.token.valid' && m.token === 'valid') {
     const remaining = m.tokenRemainingMs ?? 0;
     if (remaining > MAX_TIMER_DELAY_MS) {
-      return { next: { ...m, tokenRemainingMs: remaining - MAX_TIMER_DELAY_MS }, commands: [] };
+      return { next: { ...m, tokenRemainingMs: remaining - MAX_TIMER_DELAY_MS }, effects: [] };
     }
     return {
       next: { ...m, token: 'expired' },
-      commands: [{ type: 'tokenExpired', graceMs: config.tokenGraceMs }],
+      effects: [{ type: 'tokenExpired', graceMs: config.tokenGraceMs }],
     };
   }
   if (timer === 'session.open.token.expired' && m.token === 'expired')
     return close(1008, 'TOKEN_EXPIRED');
   if (timer === 'session.open.heartbeat.watching' && m.heartbeat === 'watching') {
     if (m.silentTicks + 1 >= SILENT_TICKS_LIMIT) return close(1001, 'HEARTBEAT_TIMEOUT');
-    return { next: { ...m, silentTicks: m.silentTicks + 1 }, commands: [{ type: 'ping' }] };
+    return { next: { ...m, silentTicks: m.silentTicks + 1 }, effects: [{ type: 'ping' }] };
   }
   return stay;
 }
@@ -220,43 +219,30 @@ describe('session machine: every edge, replayed from xstate/graph paths', () => 
         includeDisabled: true,
       });
       expect(paths.length).toBeGreaterThan(50);
-      for (const path of paths) {
-        const clock = new SimulatedClock();
-        const actor = createActor(sessionMachine, {
-          input: { ...machineInput, activity: { count: 0 } },
-          clock,
-          inspect: transitionRecorder(taken),
-        });
-        const commands: SessionEmitted[] = [];
-        actor.on('*', (command) => commands.push(command));
-        actor.start();
-        const trail: string[] = [];
-        for (const { event, expected } of path.steps) {
-          const before = actor.getSnapshot();
-          const model = modelOf(before);
-          commands.length = 0;
-          replayStep(actor, clock, sessionMachine, event);
-          trail.push(`${label(model)} × ${eventName(event)}`);
-          const snapshot = actor.getSnapshot();
-          const predicted = predict(model, event, machineInput);
-          expect(
-            {
-              graph: serialize(snapshot),
-              model: modelOf(snapshot),
-              done: snapshot.status === 'done',
-              commands,
-            },
-            trail.join(' → '),
-          ).toEqual({
-            graph: expected,
-            model: predicted.next,
-            done: predicted.next.phase === 'closed',
-            commands: predicted.commands,
+      replayEdges(paths, {
+        logic: sessionMachine,
+        start(clock, inspect) {
+          const actor = createActor(sessionMachine, {
+            input: { ...machineInput, activity: { count: 0 } },
+            clock,
+            inspect,
           });
-          edges.set(`${name}: ${trail.at(-1)}`, [...commands]);
-        }
-        actor.stop();
-      }
+          const effects: SessionEmitted[] = [];
+          actor.on('*', (command) => effects.push(command));
+          return { actor: actor.start(), effects };
+        },
+        model: {
+          modelOf,
+          predict: (model, event) => predict(model, event, machineInput),
+          label,
+          eventName,
+          serialize,
+          finalPhase: 'closed',
+        },
+        taken,
+        edges,
+        prefix: `${name}: `,
+      });
     });
   }
 
