@@ -313,6 +313,12 @@ export class Connection implements SessionPort, Flushable {
     }
   }
 
+  /** The session actor failed (reported already): nothing would close the socket otherwise. */
+  sessionFailed(): void {
+    if (this.live) this.closeSocket(CLOSE.INTERNAL_ERROR, 'INTERNAL');
+    else this.ws.terminate();
+  }
+
   /** One frame from the socket. */
   receive(data: RawData, isBinary: boolean): void {
     this.activity.count++;

@@ -19,7 +19,11 @@ import type { Clock } from './options.js';
 /** What carries out a session's socket commands (its connection). */
 export interface CommandTarget {
   perform(command: SessionEmitted): void;
+  /** The session actor failed: no command will come from it again, the socket must go. */
+  sessionFailed(): void;
 }
+
+const SESSION_ERROR = 'xstate.error.actor.';
 
 /** A session's command, on its way to the parent that hands it to the connection. */
 interface SessionCommandEvent {
@@ -65,8 +69,9 @@ const SESSIONS_PER_SYSTEM = 64;
  * their parent's. A system serves at most SESSIONS_PER_SYSTEM sessions, because an actor that
  * ends scans every pending timer of its system. A parent is held by its children only, once
  * the next one is in use, so it goes with the last of them. It hears of a session that failed
- * (an error event, sent to the parent instead of to observers) and reports it, and it hands
- * each session's commands to its connection; everything else it is sent (done events) it ignores.
+ * (an error event, sent to the parent instead of to observers), reports it and has its
+ * connection close the socket; it hands each session's commands to its connection; everything
+ * else it is sent (done events) it ignores.
  */
 export class SessionParents {
   #current: AnyActorRef | null = null;
@@ -87,8 +92,10 @@ export class SessionParents {
       if (event.type === 'session.command') {
         const { session, command } = event as SessionCommandEvent;
         targets.get(session)?.perform(command);
-      } else if (event.type.startsWith('xstate.error.actor.')) {
+      } else if (event.type.startsWith(SESSION_ERROR)) {
         options.onError(event.error, 'session');
+        // A child made by createActor({parent}) has its sessionId for id.
+        targets.get(event.type.slice(SESSION_ERROR.length))?.sessionFailed();
       }
       return state;
     }, null);

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, type InspectionEvent, SimulatedClock, setup } from 'xstate';
+import { SESSION_COMMANDS } from '../../src/machines/serverSession.js';
 import { SessionParents } from '../../src/server/sessionParents.js';
-import { closeServers, signIn, startServer } from './helpers.js';
+import { closeServers, signIn, simulatedTime, startServer } from './helpers.js';
 
 const failing = setup({
   actions: {
@@ -31,6 +32,22 @@ describe('SessionParents', () => {
     expect(errors).toEqual([['boom', 'session']]);
   });
 
+  it("has the failed session's connection, and only that one, close its socket", () => {
+    const { pool } = parents();
+    const failed: string[] = [];
+    const target = (name: string) => ({
+      perform: () => {},
+      sessionFailed: () => failed.push(name),
+    });
+    const healthy = createActor(failing, { parent: pool.next() });
+    const broken = createActor(failing, { parent: pool.next() });
+    pool.register(healthy, target('healthy'));
+    pool.register(broken, target('broken'));
+    healthy.start();
+    broken.start().send({ type: 'GO' });
+    expect(failed).toEqual(['broken']);
+  });
+
   it('puts 64 sessions on one system, and its clock drives their delays', () => {
     const { pool, clock } = parents();
     const first = pool.next();
@@ -48,9 +65,32 @@ describe('SessionParents', () => {
   });
 });
 
+describe('a session actor that fails', () => {
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await closeServers();
+  });
+
+  it('closes the socket 1011 when its session actor fails, and reports the failure', async () => {
+    const errors: string[] = [];
+    const time = simulatedTime();
+    const server = await startServer({
+      ...time,
+      heartbeatMs: 1000,
+      onError: (error, where) => errors.push(`${where}: ${(error as Error).message}`),
+    });
+    const client = await signIn(server.url, 'alice');
+    vi.spyOn(SESSION_COMMANDS, 'emitPing').mockImplementation(() => {
+      throw new Error('ping builder broke');
+    });
+    time.clock.increment(1000);
+    expect(await client.closed).toEqual({ code: 1011, reason: 'INTERNAL' });
+    expect(errors).toEqual(['session: ping builder broke']);
+  });
+});
+
 describe('server inspect option', () => {
   afterEach(closeServers);
-
   it('sees every session actor, through the systems they share', async () => {
     const snapshots = new Map<string, string[]>();
     const server = await startServer({
