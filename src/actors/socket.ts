@@ -1,6 +1,6 @@
 import { type ActorSystem, fromCallback } from 'xstate';
 import type { SocketEvent } from '../machines/connection.js';
-import { decodeFrame, isMessageShaped } from '../protocol/codec.js';
+import { decodeFrame, isServerItemShaped } from '../protocol/codec.js';
 import type { ServerMessage } from '../protocol/frames.js';
 import type { Transport, TransportSocket } from './transport.js';
 
@@ -74,7 +74,7 @@ export function createSocketLogic(depsOf: (system: ActorSystem<any>) => SocketDe
         }
         for (const raw of messages) {
           if (ended) return;
-          if (!isMessageShaped(raw)) {
+          if (!isServerItemShaped(raw)) {
             deps.onInvalidFrame(new Error(`not a message: ${JSON.stringify(raw)}`));
             continue;
           }

@@ -42,7 +42,8 @@ const worlds = new SystemScope<ConnectionWorld>('a connection actor');
 
 function hello(credentials: Credentials, uid: string | undefined): HelloMsg {
   // `acks`: publish acks may come gathered (Calls.onAcks); a server without it sends `res`.
-  const message: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION, features: ['acks'] };
+  // `msgs`: room messages may come in runs (Rooms.deliverRun); without it, `msg` items.
+  const message: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION, features: ['acks', 'msgs'] };
   const token = credentials.token;
   if (token !== undefined) message.token = token;
   else if (uid !== undefined) message.uid = uid;

@@ -39,6 +39,8 @@ export function routeServerMessage(
   switch (message.type) {
     case 'msg':
       return to.rooms.deliver(message);
+    case 'msgs':
+      return to.rooms.deliverRun(message);
     case 'qmsg':
       return to.queues.deliver(message);
     case 'res':

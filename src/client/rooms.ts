@@ -7,7 +7,14 @@ import {
   subscriptionMachine,
   subscriptionStateName,
 } from '../machines/subscription.js';
-import type { JoinMsg, LeaveMsg, RoomMessage, StreamPosition } from '../protocol/frames.js';
+import type {
+  JoinMsg,
+  LeaveMsg,
+  RoomMessage,
+  RoomMessageEntry,
+  RoomMessagesMsg,
+  StreamPosition,
+} from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import { reportHandlerError } from './emitter.js';
 import { mirrorState } from './stateMirror.js';
@@ -195,32 +202,47 @@ export class Rooms {
   }
 
   deliver(frame: RoomMessage): void {
-    const record = this.records.get(frame.room);
+    this.#deliver(frame.room, frame.epoch, frame.event, frame.from, frame);
+  }
+
+  /** A `msgs` run: each entry is delivered as the `msg` it stands for. */
+  deliverRun(run: RoomMessagesMsg): void {
+    const { room, epoch, event, from } = run;
+    for (const entry of run.msgs) this.#deliver(room, epoch, event, from, entry);
+  }
+
+  #deliver(
+    room: string,
+    epoch: string,
+    event: string,
+    from: string | undefined,
+    entry: RoomMessageEntry,
+  ): void {
+    const record = this.records.get(room);
     if (record) {
-      if (record.epoch === frame.epoch && frame.offset <= record.lastOffset) return;
+      if (record.epoch === epoch && entry.offset <= record.lastOffset) return;
       // A new epoch while subscribed: what came before it is gone, and the app must know.
-      if (record.epoch !== undefined && record.epoch !== frame.epoch) {
+      if (record.epoch !== undefined && record.epoch !== epoch) {
         for (const handle of record.handles) handle.emit('recovered', EPOCH_CHANGED);
       }
-      record.epoch = frame.epoch;
-      record.lastOffset = frame.offset;
+      record.epoch = epoch;
+      record.lastOffset = entry.offset;
     }
     const message: Message = {
-      room: frame.room,
-      event: frame.event,
-      content: frame.content,
-      offset: frame.offset,
-      id: frame.id,
+      room,
+      event,
+      content: entry.content,
+      offset: entry.offset,
+      id: entry.id,
     };
-    if (frame.from !== undefined) message.from = frame.from;
+    if (from !== undefined) message.from = from;
     if (record) {
       for (const handle of record.handles) handle.emit('message', message);
     }
-    if (this.#byRoom.size > 0) callAll(this.#byRoom.get(frame.room), message);
-    if (this.#byEvent.size > 0) callAll(this.#byEvent.get(frame.event), message);
-    if (this.#byRoomEvent.size > 0) {
-      callAll(this.#byRoomEvent.get(`${frame.room}\u0000${frame.event}`), message);
-    }
+    if (this.#byRoom.size > 0) callAll(this.#byRoom.get(room), message);
+    if (this.#byEvent.size > 0) callAll(this.#byEvent.get(event), message);
+    if (this.#byRoomEvent.size > 0)
+      callAll(this.#byRoomEvent.get(`${room}\u0000${event}`), message);
   }
 
   presence(frame: JoinMsg | LeaveMsg): void {

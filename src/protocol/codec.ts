@@ -31,6 +31,21 @@ export function isMessageShaped(item: unknown): item is { type: string } {
   );
 }
 
+/**
+ * Whether a decoded server item can be a message: shaped as one, and a `msgs` run's entries
+ * are objects (what each entry holds is read as a `msg` would be).
+ */
+export function isServerItemShaped(item: unknown): item is { type: string } {
+  if (!isMessageShaped(item)) return false;
+  if (item.type !== 'msgs') return true;
+  const entries = (item as { msgs?: unknown }).msgs;
+  if (!Array.isArray(entries)) return false;
+  for (const entry of entries) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+  }
+  return true;
+}
+
 /** JSON text of a string (quoted and escaped), typed as the string it always is. */
 export const quoted = JSON.stringify as (text: string) => string;
 

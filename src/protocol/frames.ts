@@ -170,6 +170,23 @@ export interface RoomMessage {
   id: string;
   from?: string;
 }
+/**
+ * Room messages in a row that share room, epoch, event and sender (`hello.features` `msgs`):
+ * each entry is a `msg` without what the run holds.
+ */
+export interface RoomMessagesMsg {
+  type: 'msgs';
+  room: string;
+  epoch: string;
+  event: string;
+  from?: string;
+  msgs: RoomMessageEntry[];
+}
+export interface RoomMessageEntry {
+  content: Json;
+  offset: number;
+  id: string;
+}
 /** Acks of publishes that carried a `mid`, in order: `ids[i]` was stored at `offsets[i]`. */
 export interface AcksMsg {
   type: 'acks';
@@ -221,6 +238,7 @@ export type ServerMessage =
   | WelcomeMsg
   | ResMsg
   | RoomMessage
+  | RoomMessagesMsg
   | AcksMsg
   | JoinMsg
   | LeaveMsg

@@ -19,7 +19,14 @@ import { dispatch } from './requests.js';
 import { serverSessionLogic } from './sessionParents.js';
 import type { PendingChallenge, SessionPort } from './sessionPort.js';
 import { StepOrder } from './stepOrder.js';
-import { errorFrame, publishAckFrame, resErrorFrame, resFrame, toWireError } from './wire.js';
+import {
+  type EncodedMessage,
+  errorFrame,
+  publishAckFrame,
+  resErrorFrame,
+  resFrame,
+  toWireError,
+} from './wire.js';
 
 function ignore(): void {}
 
@@ -61,6 +68,8 @@ export class Connection implements SessionPort, Flushable {
   private readonly outbox = new FrameQueue();
   /** The client reads `acks` items (`hello.features`). */
   private batchesAcks = false;
+  /** The client reads `msgs` items (`hello.features`). */
+  private readsRuns = false;
   private flushQueued = false;
   /** False once closing started: nothing more is read or sent. */
   private live = true;
@@ -189,9 +198,17 @@ export class Connection implements SessionPort, Flushable {
     this.scheduleFlush();
   }
 
+  enqueueMessage(message: EncodedMessage): void {
+    if (!this.live) return;
+    if (this.readsRuns) this.outbox.message(message);
+    else this.outbox.push(message.item);
+    this.scheduleFlush();
+  }
+
   /** The client's `hello.features`: what it reads beyond the base protocol. */
   useFeatures(features: readonly string[]): void {
     this.batchesAcks = features.includes('acks');
+    this.readsRuns = features.includes('msgs');
   }
 
   /** Answers a stored publish: in an `acks` item when the client reads them and chose the id. */

@@ -1,5 +1,6 @@
 import { quoted } from '../protocol/codec.js';
 import type { RequestId } from '../protocol/frames.js';
+import type { EncodedMessage } from './wire.js';
 
 /** A coalesced frame stops growing at this many messages or bytes. */
 const MAX_BATCH_MESSAGES = 256;
@@ -8,8 +9,9 @@ const MAX_BATCH_BYTES = 64 * 1024;
 const MAX_ACKS_PER_ITEM = 256;
 
 /**
- * What a connection has to send this turn, in order: encoded messages, and publish acks of one
- * epoch in a row gathered into one `acks` item (for sessions that asked for it in `hello`).
+ * What a connection has to send this turn, in order: encoded items; publish acks of one epoch
+ * in a row gathered into one `acks` item, and room messages in a row of one room, epoch, event
+ * and sender into one `msgs` item (each for sessions that asked for it in `hello`).
  */
 export class FrameQueue {
   #frames: string[] = [];
@@ -18,14 +20,38 @@ export class FrameQueue {
   #ids = '';
   #offsets = '';
   #acks = 0;
+  /** The open run of room messages (like acks, always the last item): its first and entries. */
+  #runFirst: EncodedMessage | null = null;
+  #runEntries: string[] = [];
+  #runBytes = 0;
 
   get isEmpty(): boolean {
-    return this.#frames.length === 0 && this.#epoch === null;
+    return this.#frames.length === 0 && this.#epoch === null && this.#runFirst === null;
   }
 
   push(frame: string): void {
-    if (this.#epoch !== null) this.#closeAcks();
+    this.#closeRun();
     this.#frames.push(frame);
+  }
+
+  /** A room message, in the run of the ones before it when it shares their room, epoch, event, sender. */
+  message(encoded: EncodedMessage): void {
+    const first = this.#runFirst;
+    const entry = encoded.entry;
+    if (
+      first !== null &&
+      this.#runEntries.length < MAX_BATCH_MESSAGES &&
+      this.#runBytes + entry.length < MAX_BATCH_BYTES &&
+      encoded.continues(first.message)
+    ) {
+      this.#runEntries.push(entry);
+      this.#runBytes += entry.length;
+      return;
+    }
+    this.#closeRun();
+    this.#runFirst = encoded;
+    this.#runEntries.push(entry);
+    this.#runBytes = entry.length;
   }
 
   /** The ack of a publish that carried a `mid`: the client knows the id, it needs the position. */
@@ -37,7 +63,7 @@ export class FrameQueue {
       this.#acks++;
       return;
     }
-    if (this.#epoch !== null) this.#closeAcks();
+    this.#closeRun();
     this.#epoch = epoch;
     this.#ids = idJson;
     this.#offsets = String(offset);
@@ -47,11 +73,13 @@ export class FrameQueue {
   clear(): void {
     this.#frames = [];
     this.#epoch = null;
+    this.#runFirst = null;
+    this.#runEntries = [];
   }
 
   /** Everything queued as WebSocket frames: batches of items, bounded in count and bytes. */
   take(): string[] {
-    if (this.#epoch !== null) this.#closeAcks();
+    this.#closeRun();
     const items = this.#frames;
     this.#frames = [];
     if (items.length === 1) return items;
@@ -74,10 +102,19 @@ export class FrameQueue {
     return frames;
   }
 
-  #closeAcks(): void {
-    this.#frames.push(
-      `{"type":"acks","epoch":${quoted(this.#epoch as string)},"ids":[${this.#ids}],"offsets":[${this.#offsets}]}`,
-    );
-    this.#epoch = null;
+  /** Ends the open run of acks or of messages: the next item starts after it. */
+  #closeRun(): void {
+    if (this.#epoch !== null) {
+      this.#frames.push(
+        `{"type":"acks","epoch":${quoted(this.#epoch)},"ids":[${this.#ids}],"offsets":[${this.#offsets}]}`,
+      );
+      this.#epoch = null;
+    }
+    const first = this.#runFirst;
+    if (first !== null) {
+      this.#frames.push(`${first.runHead}${this.#runEntries.join(',')}]}`);
+      this.#runFirst = null;
+      this.#runEntries.length = 0;
+    }
   }
 }

@@ -1,9 +1,12 @@
 import type { StoredMessage } from '../engines/Engine.js';
 import type { StreamPosition } from '../protocol/frames.js';
+import type { EncodedMessage } from './wire.js';
 
 /** Where a membership sends its frames (the connection's outbox). */
 export interface FrameSink {
   enqueue(frame: string): void;
+  /** A room message, in the form this client reads (`msgs` runs or `msg` items). */
+  enqueueMessage(message: EncodedMessage): void;
   close(code: number, reason: string): void;
 }
 
@@ -15,7 +18,7 @@ export interface FrameSink {
 export class Membership {
   private epoch: string | null = null;
   private lastOffset = 0;
-  private held: Array<[StoredMessage, string]> | null = null;
+  private held: Array<[StoredMessage, EncodedMessage]> | null = null;
   /** The room's history was lost: nothing more may reach the client before it resubscribes. */
   private lost = false;
 
@@ -24,7 +27,7 @@ export class Membership {
     readonly room: string,
   ) {}
 
-  deliver(message: StoredMessage, frame: string): void {
+  deliver(message: StoredMessage, frame: EncodedMessage): void {
     if (this.lost) return;
     if (this.held) {
       this.held.push([message, frame]);
@@ -33,7 +36,7 @@ export class Membership {
     if (message.epoch === this.epoch && message.offset <= this.lastOffset) return;
     this.epoch = message.epoch;
     this.lastOffset = message.offset;
-    this.sink.enqueue(frame);
+    this.sink.enqueueMessage(frame);
   }
 
   /**

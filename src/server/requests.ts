@@ -31,7 +31,7 @@ import {
   requireAllowed,
 } from './rules.js';
 import type { SessionPort } from './sessionPort.js';
-import { encodeRoomMessage } from './wire.js';
+import { EncodedMessage } from './wire.js';
 
 type Handler<T extends ClientMessageType> = (
   conn: SessionPort,
@@ -76,7 +76,7 @@ async function subscribe(conn: SessionPort, msg: SubMsg): Promise<void> {
     const page = await engine.history(room, { since: from });
     if (!conn.isMember(membership)) return;
     const replay = page.epoch === from.epoch ? page.messages : [];
-    for (const message of replay) conn.enqueue(encodeRoomMessage(message));
+    for (const message of replay) conn.enqueueMessage(new EncodedMessage(message));
     membership.release({ epoch: page.epoch, offset: page.offset });
     conn.reply(msg.id, {
       epoch: page.epoch,

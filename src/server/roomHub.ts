@@ -7,7 +7,7 @@ import type {
 } from '../engines/Engine.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import type { Membership } from './membership.js';
-import { encodeRoomMessage } from './wire.js';
+import { EncodedMessage } from './wire.js';
 
 /** This node's members of one room, fed by one engine listener. */
 class LocalRoom implements RoomListener {
@@ -27,9 +27,9 @@ class LocalRoom implements RoomListener {
 
   message(message: StoredMessage, contentJson?: string): void {
     if (this.members.size === 0) return;
-    let frame: string;
+    let frame: EncodedMessage;
     try {
-      frame = encodeRoomMessage(message, contentJson);
+      frame = new EncodedMessage(message, contentJson);
     } catch (error) {
       // Only content that bypassed the door's checks gets here; it is dropped, loudly.
       this.onError(error, `room fan-out ${this.room}: message ${message.offset} dropped`);

@@ -45,6 +45,51 @@ export function encodeRoomMessage(m: StoredMessage, contentJson?: string): strin
   return frame;
 }
 
+/**
+ * A room message as every member gets it, encoded once: its entry in a `msgs` run (what is not
+ * the run's: content, offset, id), and for clients without the `msgs` feature the `msg` item,
+ * encoded when the first of them asks.
+ */
+export class EncodedMessage {
+  readonly entry: string;
+  #item: string | undefined;
+  #runHead: string | undefined;
+
+  constructor(
+    readonly message: StoredMessage,
+    private readonly contentJson = jsonOf(message.content),
+  ) {
+    this.entry = `{"content":${contentJson},"offset":${message.offset},"id":${quoted(message.id)}}`;
+    this.entry.charCodeAt(0);
+  }
+
+  get item(): string {
+    this.#item ??= encodeRoomMessage(this.message, this.contentJson);
+    return this.#item;
+  }
+
+  /** What a `msgs` run opened by this message starts with, up to its first entry. */
+  get runHead(): string {
+    if (this.#runHead === undefined) {
+      const m = this.message;
+      const from = m.from === undefined ? '' : `,"from":${senders.of(m.from)}`;
+      this.#runHead = `{"type":"msgs","room":${rooms.of(m.room)},"epoch":${epochs.of(m.epoch)},"event":${events.of(m.event)}${from},"msgs":[`;
+    }
+    return this.#runHead;
+  }
+
+  /** Whether this message may join a run opened by `first`: same room, epoch, event, sender. */
+  continues(first: StoredMessage): boolean {
+    const m = this.message;
+    return (
+      m.room === first.room &&
+      m.epoch === first.epoch &&
+      m.event === first.event &&
+      m.from === first.from
+    );
+  }
+}
+
 export function failure(code: ErrorCode, message: string): StatewireError {
   return new StatewireError(code, message);
 }

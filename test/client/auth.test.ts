@@ -22,7 +22,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     expect(server.last!.received[0]).toEqual({
       type: 'hello',
       v: 1,
-      features: ['acks'],
+      features: ['acks', 'msgs'],
       token: 'static-1',
     });
   });
@@ -171,7 +171,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     expect(server.last!.received[0]).toEqual({
       type: 'hello',
       v: 1,
-      features: ['acks'],
+      features: ['acks', 'msgs'],
       token: 'second',
     });
   });
@@ -189,7 +189,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     expect(server.last!.received[0]).toEqual({
       type: 'hello',
       v: 1,
-      features: ['acks'],
+      features: ['acks', 'msgs'],
       token: 'second',
     });
     expect(client.state).toBe('connected');
@@ -217,7 +217,7 @@ describe('auth (SimulatedClock, in-memory transport)', () => {
     expect(signed).toHaveLength(2);
     expect(signed[0]).not.toBe(signed[1]);
     expect(server.last!.received.slice(0, 2)).toEqual([
-      { type: 'hello', v: 1, features: ['acks'], uid: 'erin' },
+      { type: 'hello', v: 1, features: ['acks', 'msgs'], uid: 'erin' },
       { type: 'auth', signature: `sig(${signed[1]})` },
     ]);
   });

@@ -37,7 +37,7 @@ describe('client lifecycle (SimulatedClock, in-memory transport)', () => {
     expect(server.last?.received[0]).toEqual({
       type: 'hello',
       v: 1,
-      features: ['acks'],
+      features: ['acks', 'msgs'],
       uid: 'alice',
     });
     expect(log).toEqual([

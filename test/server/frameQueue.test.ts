@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { StoredMessage } from '../../src/engines/Engine.js';
 import { FrameQueue } from '../../src/server/frameQueue.js';
+import { EncodedMessage } from '../../src/server/wire.js';
 
 const items = (frames: string[]) => frames.flatMap((frame) => [JSON.parse(frame)].flat());
+
+function stored(offset: number, fields: Partial<StoredMessage> = {}): EncodedMessage {
+  const message = { room: 'r', event: 'e', content: offset, offset, epoch: 'E', id: `m${offset}` };
+  return new EncodedMessage({ ...message, from: 'bob', at: 0, ...fields });
+}
 
 describe('FrameQueue', () => {
   it('gathers acks in a row of one epoch into one item, in its place among the others', () => {
@@ -30,6 +37,67 @@ describe('FrameQueue', () => {
     expect(taken.flatMap((item) => item.offsets)).toEqual(
       Array.from({ length: 300 }, (_, i) => i + 1),
     );
+  });
+
+  it('gathers messages in a row of one room, epoch, event and sender into one msgs item', () => {
+    const queue = new FrameQueue();
+    queue.message(stored(1));
+    queue.message(stored(2));
+    queue.message(stored(3, { from: undefined }));
+    queue.message(stored(4, { event: 'f', from: undefined }));
+    queue.message(stored(1, { epoch: 'F', event: 'f', from: undefined }));
+    queue.message(stored(1, { room: 's', epoch: 'F', event: 'f', from: undefined }));
+    queue.ack(1, 5, 'E');
+    queue.message(stored(5));
+    queue.push('{"type":"res","id":2}');
+    queue.message(stored(6));
+    const run = (fields: object, ...offsets: number[]) => ({
+      type: 'msgs',
+      room: 'r',
+      epoch: 'E',
+      event: 'e',
+      ...fields,
+      msgs: offsets.map((offset) => ({ content: offset, offset, id: `m${offset}` })),
+    });
+    expect(items(queue.take())).toEqual([
+      run({ from: 'bob' }, 1, 2),
+      run({}, 3),
+      run({ event: 'f' }, 4),
+      run({ epoch: 'F', event: 'f' }, 1),
+      run({ room: 's', epoch: 'F', event: 'f' }, 1),
+      { type: 'acks', epoch: 'E', ids: [1], offsets: [5] },
+      run({ from: 'bob' }, 5),
+      { type: 'res', id: 2 },
+      run({ from: 'bob' }, 6),
+    ]);
+    expect(queue.isEmpty).toBe(true);
+  });
+
+  it('a msgs item holds at most 256 messages and stays under the frame bytes', () => {
+    const queue = new FrameQueue();
+    for (let i = 1; i <= 300; i++) queue.message(stored(i));
+    const taken = items(queue.take());
+    expect(taken.map((item) => item.msgs.length)).toEqual([256, 44]);
+    const big = (offset: number) => stored(offset, { content: 'y'.repeat(20 * 1024) });
+    for (let i = 1; i <= 4; i++) queue.message(big(i));
+    const frames = queue.take();
+    expect(frames.every((frame) => frame.length < 64 * 1024)).toBe(true);
+    expect(items(frames).map((item) => item.msgs.length)).toEqual([3, 1]);
+  });
+
+  it('a message leaves as a msg item, encoded once, for a client without runs', () => {
+    const message = stored(7);
+    expect(message.item).toBe(message.item);
+    expect(JSON.parse(message.item)).toEqual({
+      type: 'msg',
+      room: 'r',
+      event: 'e',
+      content: 7,
+      offset: 7,
+      epoch: 'E',
+      id: 'm7',
+      from: 'bob',
+    });
   });
 
   it('one item leaves as is; more leave as batches bounded in count and bytes', () => {
