@@ -1,8 +1,9 @@
 /**
  * `npm run chaos` (SPEC §10): publishers and subscribers talk to the broker through a proxy
  * that cuts every connection ≥ 100 times. Checks that the subscribers got every acked
- * message exactly once and in each publisher's order. Exits 1 on any loss, duplicate or
- * reordering. Bounded: stops after the faults are done, loopback only.
+ * message exactly once and in each publisher's order. Publishers with `echo: false` check the
+ * same of the others' messages, and that none of their own reached them. Exits 1 on any loss,
+ * duplicate, reordering or echo. Bounded: stops after the faults are done, loopback only.
  */
 import { type Client, createClient, type Message } from '../src/index.js';
 import { createServer } from '../src/server/index.js';
@@ -11,6 +12,8 @@ import { faultyProxy } from './lib/faultyProxy.js';
 const FAULTS = Number(process.argv[2] ?? 100);
 const FAULT_EVERY_MS = 60;
 const PUBLISHERS = 3;
+/** The last publishers ask for `echo: false`. */
+const NO_ECHO_PUBLISHERS = 2;
 const SUBSCRIBERS = 2;
 const IN_FLIGHT = 4;
 
@@ -23,30 +26,44 @@ const options = {
   timeoutMs: 60_000,
 };
 
-const received: Array<Map<string, number[]>> = [];
-const subscribers: Client[] = [];
-for (let i = 0; i < SUBSCRIBERS; i++) {
-  const client = createClient(options);
+/** What one subscriber got, per publisher; `self`: a no-echo publisher's own name. */
+interface View {
+  seen: Map<string, number[]>;
+  self?: string;
+}
+const views: View[] = [];
+let echoed = 0;
+
+/** Subscribes `client` to the room, recording what it gets into a new view. */
+async function watch(client: Client, self?: string): Promise<void> {
   const seen = new Map<string, number[]>();
-  received.push(seen);
-  await client.connect();
+  views.push({ seen, self });
   await client
     .subscribe('chaos', ({ content }: Message) => {
       const { publisher, seq } = content as { publisher: string; seq: number };
+      if (publisher === self) echoed += 1;
       if (!seen.has(publisher)) seen.set(publisher, []);
       seen.get(publisher)!.push(seq);
     })
     .ready();
+}
+
+const subscribers: Client[] = [];
+for (let i = 0; i < SUBSCRIBERS; i++) {
+  const client = createClient(options);
+  await client.connect();
+  await watch(client);
   subscribers.push(client);
 }
 
 let stop = false;
 const acked = new Map<string, number>();
 const failed: string[] = [];
-async function publishLoop(name: string) {
-  const client = createClient(options);
+async function publishLoop(name: string, echo: boolean) {
+  const client = createClient({ ...options, echo });
   await client.connect();
-  await client.subscribe('chaos').ready();
+  if (echo) await client.subscribe('chaos').ready();
+  else await watch(client, name);
   let seq = 0;
   const lane = async () => {
     while (!stop) {
@@ -64,7 +81,9 @@ async function publishLoop(name: string) {
   return { client, published: seq };
 }
 
-const publishers = Array.from({ length: PUBLISHERS }, (_, i) => publishLoop(`p${i}`));
+const publishers = Array.from({ length: PUBLISHERS }, (_, i) =>
+  publishLoop(`p${i}`, i < PUBLISHERS - NO_ECHO_PUBLISHERS),
+);
 let faults = 0;
 let cutConnections = 0;
 await new Promise<void>((resolve) => {
@@ -82,36 +101,39 @@ const done = await Promise.all(publishers);
 
 // Settle: every subscriber must reach each publisher's last sequence number.
 const deadline = Date.now() + 20_000;
+const others = (view: View) =>
+  done.map((_, i) => `p${i}`).filter((publisher) => publisher !== view.self);
 const complete = () =>
-  done.every((_, i) =>
-    received.every((seen) => (seen.get(`p${i}`)?.at(-1) ?? 0) >= (acked.get(`p${i}`) ?? 0)),
+  views.every((view) =>
+    others(view).every((p) => (view.seen.get(p)?.at(-1) ?? 0) >= (acked.get(p) ?? 0)),
   );
 while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
 let lost = 0;
 let duplicates = 0;
 let reordered = 0;
-for (const seen of received) {
-  for (let i = 0; i < PUBLISHERS; i++) {
-    const seqs = seen.get(`p${i}`) ?? [];
+for (const view of views) {
+  for (const publisher of others(view)) {
+    const seqs = view.seen.get(publisher) ?? [];
     const unique = new Set(seqs);
     duplicates += seqs.length - unique.size;
     for (let k = 1; k < seqs.length; k++) if (seqs[k] < seqs[k - 1]) reordered += 1;
-    for (let s = 1; s <= (acked.get(`p${i}`) ?? 0); s++) if (!unique.has(s)) lost += 1;
+    for (let s = 1; s <= (acked.get(publisher) ?? 0); s++) if (!unique.has(s)) lost += 1;
   }
 }
 const report = {
   faults,
   cutConnections,
   published: done.reduce((n, d) => n + d.published, 0),
-  delivered: received.reduce((n, seen) => n + [...seen.values()].flat().length, 0),
+  delivered: views.reduce((n, view) => n + [...view.seen.values()].flat().length, 0),
   lost,
   duplicates,
   reordered,
+  echoed,
   failedPublishes: failed.length,
 };
 console.log(JSON.stringify(report, null, 2));
 for (const client of [...subscribers, ...done.map((d) => d.client)]) await client.disconnect();
 await proxy.close();
 await server.close();
-process.exit(lost + duplicates + reordered + failed.length === 0 ? 0 : 1);
+process.exit(lost + duplicates + reordered + echoed + failed.length === 0 ? 0 : 1);

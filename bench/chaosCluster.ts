@@ -2,7 +2,8 @@
  * `npm run chaos:cluster` (SPEC §10): three statewire nodes on one Redis behind a round-robin
  * TCP balancer; ≥ 20 times a random node is SIGKILLed under continuous publishing and a new
  * one takes its place. Checks that every subscriber got every acked message exactly once and
- * in order. Exits 1 on any loss, duplicate or reordering. Loopback only, bounded.
+ * in each publisher's order; one publisher has `echo: false` and must get none of its own.
+ * Exits 1 on any loss, duplicate, reordering or echo. Loopback only, bounded.
  */
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
@@ -48,47 +49,63 @@ const options = {
   timeoutMs: 60_000,
 };
 
+// Two publishers: numbers 1, 2, … from one, -1, -2, … from one with `echo: false`, which also
+// checks it gets all of the other's messages and none of its own.
 const received: number[][] = [];
+async function watch(client: Client): Promise<number[]> {
+  const seen: number[] = [];
+  received.push(seen);
+  await client.subscribe('chaos', ({ content }: Message) => seen.push(content as number)).ready();
+  return seen;
+}
 const subscribers: Client[] = [];
 for (let i = 0; i < SUBSCRIBERS; i++) {
   const client = createClient(options);
-  const seen: number[] = [];
-  received.push(seen);
   await client.connect();
-  await client.subscribe('chaos', ({ content }: Message) => seen.push(content as number)).ready();
+  await watch(client);
   subscribers.push(client);
 }
 
 let stop = false;
-const acked = new Set<number>();
 const failed: string[] = [];
+
+/** Publishes `sign` × 1, 2, … in order: each lane sends the next once the previous is sent. */
+function publishInOrder(client: Client, sign: 1 | -1) {
+  const acked = new Set<number>();
+  let seq = 0;
+  let chain = Promise.resolve();
+  const lane = async () => {
+    while (!stop) {
+      seq += 1;
+      const mine = sign * seq;
+      const previous = chain;
+      let release!: () => void;
+      chain = new Promise((resolve) => {
+        release = resolve;
+      });
+      await previous;
+      const sent = client.publish('chaos', 'tick', mine);
+      release();
+      try {
+        await sent;
+        acked.add(mine);
+      } catch (error) {
+        failed.push(`#${mine}: ${(error as Error).message}`);
+      }
+    }
+  };
+  const lanes = Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return { acked, lanes, published: () => seq };
+}
+
 const publisher = createClient(options);
 await publisher.connect();
 await publisher.subscribe('chaos').ready();
-let seq = 0;
-// One publisher in order: each lane sends the next number once the previous one is acked.
-let chain = Promise.resolve();
-const lane = async () => {
-  while (!stop) {
-    seq += 1;
-    const mine = seq;
-    const previous = chain;
-    let release!: () => void;
-    chain = new Promise((resolve) => {
-      release = resolve;
-    });
-    await previous;
-    const sent = publisher.publish('chaos', 'tick', mine);
-    release();
-    try {
-      await sent;
-      acked.add(mine);
-    } catch (error) {
-      failed.push(`#${mine}: ${(error as Error).message}`);
-    }
-  }
-};
-const lanes = Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+const quiet = createClient({ ...options, echo: false });
+await quiet.connect();
+const quietSeen = await watch(quiet);
+const loud = publishInOrder(publisher, 1);
+const hushed = publishInOrder(quiet, -1);
 
 let kills = 0;
 while (kills < KILLS) {
@@ -102,40 +119,55 @@ while (kills < KILLS) {
   nodes.push(await startNode());
 }
 stop = true;
-await lanes;
+await Promise.all([loud.lanes, hushed.lanes]);
 
-// Settle: every subscriber must reach the last acked number.
-const last = Math.max(0, ...acked);
+/** What `seen` should hold: both publishers' acked numbers, but its own for the quiet one. */
+const expected = (seen: number[]) =>
+  seen === quietSeen ? [loud.acked] : [loud.acked, hushed.acked];
+
+// Settle: every subscriber must reach the last acked number of each publisher it hears.
+const lastOf = (acked: Set<number>) =>
+  [...acked].reduce((a, n) => (Math.abs(n) > Math.abs(a) ? n : a), 0);
+const settled = () =>
+  received.every((seen) =>
+    expected(seen).every((acked) => acked.size === 0 || seen.includes(lastOf(acked))),
+  );
 const deadline = Date.now() + 30_000;
-while (received.some((seen) => !seen.includes(last)) && Date.now() < deadline) {
+while (!settled() && Date.now() < deadline) {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 let lost = 0;
 let duplicates = 0;
 let reordered = 0;
+const echoed = quietSeen.filter((n) => n < 0).length;
 for (const seen of received) {
+  for (const sign of [1, -1]) {
+    const mine = seen.filter((n) => Math.sign(n) === sign).map(Math.abs);
+    const unique = new Set(mine);
+    duplicates += mine.length - unique.size;
+    for (let k = 1; k < mine.length; k++) if (mine[k] < mine[k - 1]) reordered += 1;
+  }
   const unique = new Set(seen);
-  duplicates += seen.length - unique.size;
-  for (let k = 1; k < seen.length; k++) if (seen[k] < seen[k - 1]) reordered += 1;
-  for (const n of acked) if (!unique.has(n)) lost += 1;
+  for (const acked of expected(seen)) for (const n of acked) if (!unique.has(n)) lost += 1;
 }
 const report = {
   nodeKills: kills,
-  published: seq,
-  acked: acked.size,
+  published: loud.published() + hushed.published(),
+  acked: loud.acked.size + hushed.acked.size,
   delivered: received.reduce((n, seen) => n + seen.length, 0),
   lost,
   duplicates,
   reordered,
+  echoed,
   failedPublishes: failed.length,
 };
 console.log(JSON.stringify(report, null, 2));
-for (const client of [...subscribers, publisher]) await client.disconnect();
+for (const client of [...subscribers, publisher, quiet]) await client.disconnect();
 for (const socket of sockets) socket.destroy();
 balancer.close();
 await Promise.all(nodes.map((node) => node.stop()));
 const redis = new Redis(REDIS_URL);
 await deletePrefix(redis, prefix);
 redis.disconnect();
-process.exit(lost + duplicates + reordered === 0 && kills >= 20 ? 0 : 1);
+process.exit(lost + duplicates + reordered + echoed === 0 && kills >= 20 ? 0 : 1);

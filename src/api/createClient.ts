@@ -83,9 +83,20 @@ class StatewireClient implements Client {
       timeoutMs,
       maxBuffered: options.maxBuffered ?? CLIENT_DEFAULTS.maxBuffered,
       signals,
+      published:
+        options.echo === false
+          ? (message, at) => {
+              if (message.mid !== undefined) rooms.published(message.room, message.mid, at);
+            }
+          : undefined,
     });
     const registry = createActor(subscriptionsMachine, { ...shared, id: 'subscriptions' }).start();
-    const rooms = new Rooms({ calls, parent: registry, inspected: options.inspect !== undefined });
+    const rooms = new Rooms({
+      calls,
+      parent: registry,
+      inspected: options.inspect !== undefined,
+      echo: options.echo !== false,
+    });
     const queues = new Queues({
       calls,
       outbox,
@@ -241,9 +252,10 @@ class StatewireClient implements Client {
     }
     // The message id makes a resend after a reconnect harmless: the server acks it again.
     const message = { type: 'pub' as const, room, event, content, mid: nanoid() };
-    const ack = this.#transient.active
-      ? this.#transient.call(message, options)
-      : this.#calls.publish(message, options);
+    if (this.#transient.active)
+      return this.#transient.call(message, options) as Promise<PublishAck>;
+    this.#rooms.publishing(room, message.mid);
+    const ack = this.#calls.publish(message, options);
     return ack as Promise<PublishAck>;
   }
 

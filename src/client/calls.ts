@@ -1,10 +1,11 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
-import type { AcksMsg, RequestId, WireError } from '../protocol/frames.js';
+import type { AcksMsg, PubMsg, RequestId, WireError } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
 import { Deadlines } from './deadlines.js';
 import type { Outbox } from './outbox.js';
-import type { OutgoingMessage } from './outgoing.js';
+import type { OutgoingMessage, Unsent } from './outgoing.js';
+import type { StoredAt } from './ownMessages.js';
 import type { Signals } from './signals.js';
 
 /**
@@ -54,6 +55,8 @@ export interface CallsDeps {
   maxBuffered: number;
   /** Where `wake`, `tokenExpired` and `sendFailed` go. */
   signals: Signals;
+  /** Hears each `pub` answered, before its promise settles: stored `at`, or refused (undefined). */
+  published?(message: Unsent<PubMsg>, at: StoredAt | undefined): void;
 }
 
 const noop = () => undefined;
@@ -214,6 +217,7 @@ export class Calls {
     this.#inFlight.delete(id);
     if (!error) {
       this.#stopTimer(call);
+      if (call.message.type === 'pub') this.deps.published?.(call.message, data as StoredAt);
       call.resolve(data);
       return;
     }
@@ -224,6 +228,7 @@ export class Calls {
       return;
     }
     this.#stopTimer(call);
+    if (call.message.type === 'pub') this.deps.published?.(call.message, undefined);
     call.reject(wireError(error));
   }
 
@@ -236,7 +241,9 @@ export class Calls {
       if (call?.message.type !== 'pub') continue;
       this.#inFlight.delete(ids[i]);
       this.#stopTimer(call);
-      call.resolve({ offset: offsets[i], epoch, id: call.message.mid });
+      const ack = { offset: offsets[i], epoch, id: call.message.mid };
+      this.deps.published?.(call.message, ack);
+      call.resolve(ack);
     }
   }
 

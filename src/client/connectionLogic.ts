@@ -40,10 +40,11 @@ interface ConnectionWorld {
 
 const worlds = new SystemScope<ConnectionWorld>('a connection actor');
 
-function hello(credentials: Credentials, uid: string | undefined): HelloMsg {
+function hello(credentials: Credentials, uid: string | undefined, echo: boolean): HelloMsg {
   // `acks`: publish acks may come gathered (Calls.onAcks); a server without it sends `res`.
   // `msgs`: room messages may come in runs (Rooms.deliverRun); without it, `msg` items.
   const message: HelloMsg = { type: 'hello', v: PROTOCOL_VERSION, features: ['acks', 'msgs'] };
+  if (!echo) message.echo = false;
   const token = credentials.token;
   if (token !== undefined) message.token = token;
   else if (uid !== undefined) message.uid = uid;
@@ -98,7 +99,7 @@ export function wireConnection(actor: { system: AnySystem }, wiring: ConnectionW
       options.networkEventTarget === undefined
         ? defaultNetworkEventTarget()
         : (options.networkEventTarget ?? undefined),
-    sendHello: (uid) => outbox.send(hello(credentials, uid)),
+    sendHello: (uid) => outbox.send(hello(credentials, uid, options.echo !== false)),
     sendPing: () => outbox.send({ type: 'ping', id: `hb${++heartbeats}` }),
   });
 }

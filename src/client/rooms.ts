@@ -17,6 +17,7 @@ import type {
 } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import { reportHandlerError } from './emitter.js';
+import { OwnMessages, type StoredAt } from './ownMessages.js';
 import { mirrorState } from './stateMirror.js';
 import { RoomSubscription } from './subscription.js';
 import { type LifecycleHost, SubscriptionLifecycle } from './subscriptionLifecycle.js';
@@ -48,6 +49,8 @@ class RoomRecord {
     readonly room: string,
     readonly lifecycle: SubscriptionLifecycle,
     private readonly rooms: Rooms,
+    /** The client's own messages here, when it asked for no echo. */
+    readonly own: OwnMessages | null,
   ) {}
 
   release(handle: RoomSubscription): void {
@@ -71,6 +74,8 @@ export interface RoomsDeps {
   parent: AnyActorRef;
   /** An inspector watches: every subscription gets its actor from the start. */
   inspected: boolean;
+  /** `echo: false`: the client's own messages are passed over (`OwnMessages`). */
+  echo: boolean;
 }
 
 type Callbacks = Map<string, Set<MessageHandler>>;
@@ -144,7 +149,8 @@ export class Rooms {
   subscribe(room: string, handler?: MessageHandler): Subscription {
     let record = this.records.get(room);
     if (!record) {
-      record = new RoomRecord(room, new SubscriptionLifecycle(room, this.#lifecycles), this);
+      const lifecycle = new SubscriptionLifecycle(room, this.#lifecycles);
+      record = new RoomRecord(room, lifecycle, this, this.deps.echo ? null : new OwnMessages());
       this.records.set(room, record);
       if (this.deps.calls.phase === 'online') record.dispatch(ONLINE);
     }
@@ -195,6 +201,7 @@ export class Rooms {
     } else {
       record.lastOffset = Math.max(record.lastOffset, answer.offset);
     }
+    record.own?.catchUp(record);
     record.dispatch(SUBSCRIBED);
     if (!resumed) return;
     const info = { recovered: answer.recovered === true, missed: answer.missed ?? 0 };
@@ -227,6 +234,11 @@ export class Rooms {
       }
       record.epoch = epoch;
       record.lastOffset = entry.offset;
+      if (record.own !== null) {
+        const own = record.own.passes(entry.id, entry.offset);
+        record.own.catchUp(record);
+        if (own) return;
+      }
     }
     const message: Message = {
       room,
@@ -243,6 +255,19 @@ export class Rooms {
     if (this.#byEvent.size > 0) callAll(this.#byEvent.get(event), message);
     if (this.#byRoomEvent.size > 0)
       callAll(this.#byRoomEvent.get(`${room}\u0000${event}`), message);
+  }
+
+  /** A publish into `room` leaves with this `mid` (echo off: its copy is passed over). */
+  publishing(room: string, mid: string): void {
+    if (!this.deps.echo) this.records.get(room)?.own?.sent(mid);
+  }
+
+  /** A `pub` was answered: stored `at` a position, or refused (undefined). */
+  published(room: string, mid: string, at: StoredAt | undefined): void {
+    const record = this.records.get(room);
+    if (!record?.own) return;
+    if (at === undefined) record.own.refused(mid);
+    else record.own.acked(mid, at, record);
   }
 
   presence(frame: JoinMsg | LeaveMsg): void {

@@ -125,6 +125,13 @@ export interface ClientOptions {
    * @default false
    */
   waitOnFirstConnect?: boolean;
+  /**
+   * `false`: this client's own publishes are not delivered back to it (nats' `noEcho`); they
+   * are still acked, and every other message of its rooms (other clients', `server.publish`,
+   * HTTP publishes) reaches it as usual, recovery included.
+   * @default true
+   */
+  echo?: boolean;
   /** Jitter source for the reconnect backoff, in [0, 1). Default Math.random. */
   random?: () => number;
   /**

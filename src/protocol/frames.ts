@@ -26,6 +26,8 @@ export interface HelloMsg {
   token?: string;
   /** Server message types beyond version 1's base that the client reads: `"acks"`. */
   features?: string[];
+  /** False: the session's own publishes are not delivered back to it (default true). */
+  echo?: boolean;
 }
 export interface AuthMsg {
   type: 'auth';

@@ -26,6 +26,7 @@ const SHAPES: Record<ClientMessageType, Shape> = {
     uid: opt('nonEmptyString'),
     token: opt('nonEmptyString'),
     features: opt('names'),
+    echo: opt('boolean'),
   },
   auth: { signature: req('string') },
   token: { id: req('id'), token: req('nonEmptyString') },

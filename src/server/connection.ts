@@ -6,7 +6,7 @@ import { StatewireError } from '../errors/StatewireError.js';
 import type { SessionEmitted, SessionEvent, sessionMachine } from '../machines/serverSession.js';
 import { CLOSE } from '../protocol/closeCodes.js';
 import { decodeFrame } from '../protocol/codec.js';
-import type { RequestId } from '../protocol/frames.js';
+import type { HelloMsg, RequestId } from '../protocol/frames.js';
 import { requestIdOf } from '../protocol/validate.js';
 import type { BrokerCore } from './core.js';
 import type { Flushable } from './flushScheduler.js';
@@ -70,6 +70,7 @@ export class Connection implements SessionPort, Flushable {
   private batchesAcks = false;
   /** The client reads `msgs` items (`hello.features`). */
   private readsRuns = false;
+  #echoes = true;
   private flushQueued = false;
   /** False once closing started: nothing more is read or sent. */
   private live = true;
@@ -205,10 +206,15 @@ export class Connection implements SessionPort, Flushable {
     this.scheduleFlush();
   }
 
-  /** The client's `hello.features`: what it reads beyond the base protocol. */
-  useFeatures(features: readonly string[]): void {
-    this.batchesAcks = features.includes('acks');
-    this.readsRuns = features.includes('msgs');
+  get echoes(): boolean {
+    return this.#echoes;
+  }
+
+  /** What the client's `hello` asks for: the `features` it reads beyond the base, `echo`. */
+  useHello(hello: HelloMsg): void {
+    this.batchesAcks = hello.features?.includes('acks') ?? false;
+    this.readsRuns = hello.features?.includes('msgs') ?? false;
+    this.#echoes = hello.echo !== false;
   }
 
   /** Answers a stored publish: in an `acks` item when the client reads them and chose the id. */

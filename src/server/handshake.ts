@@ -81,7 +81,7 @@ async function hello(conn: SessionPort, msg: HelloMsg): Promise<void> {
     conn.close(CLOSE.PROTOCOL_ERROR, 'UNSUPPORTED_VERSION');
     return;
   }
-  conn.useFeatures(msg.features ?? []);
+  conn.useHello(msg);
   const auth = conn.core.options.auth;
   if (msg.token !== undefined && auth?.verifyToken) {
     conn.signal({ type: 'HELLO', mode: 'token' });

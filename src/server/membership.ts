@@ -21,6 +21,11 @@ export class Membership {
   private held: Array<[StoredMessage, EncodedMessage]> | null = null;
   /** The room's history was lost: nothing more may reach the client before it resubscribes. */
   private lost = false;
+  /**
+   * Ids of what this connection is publishing here while it asked for no echo (`hello.echo:
+   * false`): the first copy of each, from the fan-out or a replay, is passed over, not sent.
+   */
+  private own: Set<string> | null = null;
 
   constructor(
     readonly sink: FrameSink,
@@ -33,10 +38,33 @@ export class Membership {
       this.held.push([message, frame]);
       return;
     }
+    const own = this.passOwn(message);
     if (message.epoch === this.epoch && message.offset <= this.lastOffset) return;
     this.epoch = message.epoch;
     this.lastOffset = message.offset;
-    this.sink.enqueueMessage(frame);
+    if (!own) this.sink.enqueueMessage(frame);
+  }
+
+  /** This connection publishes `id` into the room, with echo off: its copy is not sent back. */
+  expectOwn(id: string): void {
+    this.own ??= new Set();
+    this.own.add(id);
+  }
+
+  /** True, once, for the copy of a message `expectOwn` announced. */
+  passOwn(message: StoredMessage): boolean {
+    return this.own?.delete(message.id) === true;
+  }
+
+  /**
+   * The publish of `id` was answered (`stored`: null when it failed). Its id is forgotten when
+   * no copy can come any more: a failure, or a repeated `mid` answered with an older message.
+   */
+  settleOwn(id: string, stored: StoredMessage | null): void {
+    if (this.own === null) return;
+    if (stored === null || (stored.epoch === this.epoch && stored.offset <= this.lastOffset)) {
+      this.own.delete(id);
+    }
   }
 
   /**

@@ -22,6 +22,7 @@ import type {
 import { parseClientMessage, requestIdOf } from '../protocol/validate.js';
 import type { HandlerContext } from './eventHandlers.js';
 import { verifyToken } from './handshake.js';
+import type { Membership } from './membership.js';
 import {
   andThen,
   checkRoomAccess,
@@ -76,7 +77,9 @@ async function subscribe(conn: SessionPort, msg: SubMsg): Promise<void> {
     const page = await engine.history(room, { since: from });
     if (!conn.isMember(membership)) return;
     const replay = page.epoch === from.epoch ? page.messages : [];
-    for (const message of replay) conn.enqueueMessage(new EncodedMessage(message));
+    for (const message of replay) {
+      if (!membership.passOwn(message)) conn.enqueueMessage(new EncodedMessage(message));
+    }
     membership.release({ epoch: page.epoch, offset: page.offset });
     conn.reply(msg.id, {
       epoch: page.epoch,
@@ -105,12 +108,12 @@ function publish(conn: SessionPort, msg: PubMsg): void | Promise<void> {
   const uid = uidOf(conn);
   const step = conn.ordered(() => {
     requireMembership(conn, uid, msg.room);
-    return andThen(requireAllowed(conn.core, uid, 'publish', msg.room, 'room'), () => {
-      // Wrapped: later messages of the connection need not wait for the engine's answer.
-      return { stored: store(conn, uid, msg) };
-    });
+    // Wrapped: later messages of the connection need not wait for the engine's answer.
+    return andThen(requireAllowed(conn.core, uid, 'publish', msg.room, 'room'), () => ({
+      publishing: store(conn, uid, msg),
+    }));
   });
-  return andThen(step, ({ stored }) => answerPublish(conn, msg, stored));
+  return andThen(step, ({ publishing }) => answerPublish(conn, msg, publishing));
 }
 
 function requireMembership(conn: SessionPort, uid: string, room: string): void {
@@ -119,22 +122,40 @@ function requireMembership(conn: SessionPort, uid: string, room: string): void {
   }
 }
 
-function store(conn: SessionPort, uid: string, msg: PubMsg): Promise<StoredMessage> {
+interface Publishing {
+  id: string;
+  stored: Promise<StoredMessage>;
+  /** The publisher's membership when it asked for no echo: it passes over the message's copy. */
+  own: Membership | undefined;
+}
+
+function store(conn: SessionPort, uid: string, msg: PubMsg): Publishing {
+  const id = msg.mid ?? nanoid();
+  // Before the engine is called: the memory engine fans out before `publish` returns.
+  const own = conn.echoes ? undefined : conn.memberships.get(msg.room);
+  own?.expectOwn(id);
   const contentJson = JSON.stringify(msg.content);
-  return conn.core.engine.publish({
+  const stored = conn.core.engine.publish({
     room: msg.room,
     event: msg.event,
     content: msg.content,
-    id: msg.mid ?? nanoid(),
+    id,
     from: uid,
     contentJson,
   });
+  return { id, stored, own };
 }
 
-function answerPublish(conn: SessionPort, msg: PubMsg, stored: Promise<StoredMessage>): void {
+function answerPublish(conn: SessionPort, msg: PubMsg, { id, stored, own }: Publishing): void {
   stored.then(
-    (message) => conn.ackPublish(msg.id, msg.mid, message),
-    (error) => conn.fail(msg.id, error),
+    (message) => {
+      own?.settleOwn(id, message);
+      conn.ackPublish(msg.id, msg.mid, message);
+    },
+    (error) => {
+      own?.settleOwn(id, null);
+      conn.fail(msg.id, error);
+    },
   );
 }
 

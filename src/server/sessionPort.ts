@@ -1,6 +1,6 @@
 import type { StoredMessage } from '../engines/Engine.js';
 import type { SessionEvent } from '../machines/serverSession.js';
-import type { RequestId } from '../protocol/frames.js';
+import type { HelloMsg, RequestId } from '../protocol/frames.js';
 import type { BrokerCore } from './core.js';
 import type { FrameSink, Membership } from './membership.js';
 import type { ConnectionQueues } from './queues/connectionQueues.js';
@@ -42,8 +42,10 @@ export interface SessionPort extends FrameSink {
   sendNow(frame: string): void;
   close(code: number, reason: string): void;
   reply(id: RequestId, data: unknown): void;
-  /** The client's `hello.features`: what it reads beyond the base protocol. */
-  useFeatures(features: readonly string[]): void;
+  /** False when the client's `hello` carried `echo: false`: its publishes are not sent back. */
+  readonly echoes: boolean;
+  /** What the client's `hello` asks for: the `features` it reads beyond the base, `echo`. */
+  useHello(hello: HelloMsg): void;
   /** Answers a stored publish (`res`, or within an `acks` item). */
   ackPublish(id: RequestId, mid: string | undefined, message: StoredMessage): void;
   /** Answers a failed message: `res` error when it had an id, an `error` frame otherwise. */

@@ -73,6 +73,12 @@ export class FakeConnection {
     return this.endpoint.closed;
   }
 
+  /** False when its hello said `echo: false`: its own publishes are not sent back to it. */
+  get echoes(): boolean {
+    const hello = this.received.find((m): m is HelloMsg => m.type === 'hello');
+    return hello?.echo !== false;
+  }
+
   send(message: ServerMessage | ServerMessage[]): void {
     this.endpoint.send(encodeFrame(message));
   }
@@ -160,6 +166,18 @@ export class FakeServer {
 
   /** Stores a message in the room's history and delivers it to every member. */
   publish(room: string, event: string, content: Json, from?: string): RoomMessage {
+    return this.#store(room, event, content, from);
+  }
+
+  /** `publisher`: a connection whose hello said `echo: false` does not get it back. */
+  #store(
+    room: string,
+    event: string,
+    content: Json,
+    from?: string,
+    publisher?: FakeConnection,
+    id = `m${++this.#seq}`,
+  ): RoomMessage {
     const state = this.#room(room);
     const message: RoomMessage = {
       type: 'msg',
@@ -168,15 +186,14 @@ export class FakeServer {
       content,
       offset: ++state.offset,
       epoch: this.epoch,
-      id: `m${++this.#seq}`,
+      id,
     };
     if (from !== undefined) message.from = from;
     state.history.push(message);
     if (state.history.length > (this.options.historySize ?? 100)) state.history.shift();
     for (const connection of this.connections) {
-      if (!connection.closed && (connection.rooms.has(room) || connection.uid === room)) {
-        connection.send(message);
-      }
+      if (connection.closed || (publisher === connection && !connection.echoes)) continue;
+      if (connection.rooms.has(room) || connection.uid === room) connection.send(message);
     }
     return message;
   }
@@ -280,7 +297,8 @@ export class FakeServer {
         const room = this.#room(message.room);
         const known = message.mid ? room.acks.get(message.mid) : undefined;
         if (known) return reply(message.id, { ...known });
-        const stored = this.publish(message.room, message.event, message.content, connection.uid);
+        const { room: name, event, content, mid } = message;
+        const stored = this.#store(name, event, content, connection.uid, connection, mid);
         const ack = { offset: stored.offset, epoch: stored.epoch, id: stored.id };
         if (message.mid) room.acks.set(message.mid, ack);
         return reply(message.id, ack);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type Client,
   type ClientEvents,
   type Message,
   StatewireError,
@@ -344,5 +345,74 @@ describe('client ↔ server end to end', () => {
     expect(b.offsets()).toEqual([1, 2]);
     second.close();
     expect(await c.presence('shared')).toEqual([]);
+  });
+});
+
+describe('echo: false end to end', () => {
+  /** Publishes `${tag}-${i}` for i in [from, to), all in flight at once. */
+  function publishRange(c: Client, tag: string, from: number, to: number) {
+    const range = Array.from({ length: to - from }, (_, i) => `${tag}-${from + i}`);
+    return Promise.all(range.map((content) => c.publish('r', 'e', content)));
+  }
+
+  /** Every check of one subscriber's view: offsets rise, each message once, each sender's in order. */
+  function expectOrderedOnce(messages: Message[], tags: string[], count: number) {
+    const offsets = messages.map((m) => m.offset);
+    expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+    expect(new Set(offsets).size).toBe(offsets.length);
+    for (const tag of tags) {
+      const seqs = messages
+        .map((m) => String(m.content))
+        .filter((content) => content.startsWith(`${tag}-`))
+        .map((content) => Number(content.slice(tag.length + 1)));
+      expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i));
+    }
+  }
+
+  it('a no-echo publisher is sent none of its own messages, the others get all; a broker-side cut loses nothing', async () => {
+    const server = await startServer();
+    let ownOnTheWire = 0;
+    const alice = client({
+      url: server.url,
+      uid: 'alice',
+      echo: false,
+      // Acks carry no content: alice's contents in a frame would be her own messages sent back.
+      transport: tapped((text) => {
+        ownOnTheWire += text.match(/"a-\d+"/g)?.length ?? 0;
+      }),
+    });
+    const bob = client({ url: server.url, uid: 'bob' });
+    const aliceSub = alice.subscribe('r');
+    const bobSub = bob.subscribe('r');
+    const atAlice = collect(aliceSub);
+    const atBob = collect(bobSub);
+    await Promise.all([aliceSub.ready(), bobSub.ready()]);
+
+    await Promise.all([publishRange(alice, 'a', 0, 20), publishRange(bob, 'b', 0, 20)]);
+    await server.publish('r', 'e', 'server');
+    // Later than every own message of alice's: had one been sent back, it came before this.
+    await bob.publish('r', 'e', 'mark');
+    await atAlice.until((m) => m.content === 'mark');
+    expect(ownOnTheWire).toBe(0);
+
+    // Cut by the broker with publishes in flight on both sides, more buffered while it is away.
+    const inFlight = [publishRange(alice, 'a', 20, 40), publishRange(bob, 'b', 20, 40)];
+    const lost = Promise.all([nextEvent(alice, 'disconnected'), nextEvent(bob, 'disconnected')]);
+    await server.close();
+    await lost;
+    const buffered = [publishRange(alice, 'a', 40, 50), publishRange(bob, 'b', 40, 50)];
+    await server.start();
+    await Promise.all([...inFlight, ...buffered]);
+    await bob.publish('r', 'e', 'end');
+    await Promise.all([
+      atAlice.until((m) => m.content === 'end'),
+      atBob.until((m) => m.content === 'end'),
+    ]);
+
+    expect(atAlice.messages.filter((m) => m.from === 'alice')).toEqual([]);
+    expect(atAlice.messages).toHaveLength(50 + 3);
+    expectOrderedOnce(atAlice.messages, ['b'], 50);
+    expect(atBob.messages).toHaveLength(100 + 3);
+    expectOrderedOnce(atBob.messages, ['a', 'b'], 50);
   });
 });

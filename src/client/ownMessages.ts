@@ -1,0 +1,67 @@
+/** Where a subscription stands in its room: the last offset it has passed, in its epoch. */
+export interface RoomPosition {
+  epoch?: string;
+  lastOffset: number;
+}
+
+/** A publish as the server answered it: where the message was stored. */
+export interface StoredAt {
+  offset: number;
+  epoch: string;
+}
+
+/**
+ * One room's own messages of a client with `echo: false`: the app never sees them, and the
+ * room's position still moves past them, without skipping another publisher's message.
+ *
+ * A delivered message moves the position to its offset (the server sends a room's messages in
+ * order), but an own ack only moves it when it is the very next offset: one further ahead waits
+ * here until the position reaches it. The Redis engine can answer a publish before an earlier
+ * message of another node arrives; moving to the ack at once would drop that message as a
+ * duplicate. After a reconnect the replay from the position may hold own messages (acked
+ * ahead, or unacked and resent with the same mid): they are known by mid and passed over.
+ */
+export class OwnMessages {
+  /** Sent and not placed yet: unacked, or timed out (it may have been stored all the same). */
+  readonly #sent = new Set<string>();
+  /** Acked beyond the position, in `#epoch`: offset → mid. */
+  readonly #ahead = new Map<number, string>();
+  #epoch: string | undefined;
+
+  sent(mid: string): void {
+    this.#sent.add(mid);
+  }
+
+  /** The server refused the publish: nothing was stored. */
+  refused(mid: string): void {
+    this.#sent.delete(mid);
+  }
+
+  acked(mid: string, at: StoredAt, position: RoomPosition): void {
+    this.#sent.delete(mid);
+    if (position.epoch === at.epoch && at.offset <= position.lastOffset) return;
+    if (this.#epoch !== at.epoch) {
+      this.#ahead.clear();
+      this.#epoch = at.epoch;
+    }
+    this.#ahead.set(at.offset, mid);
+    this.catchUp(position);
+  }
+
+  /** True, once, for the copy of an own message (a replay, or a server that echoes anyway). */
+  passes(id: string, offset: number): boolean {
+    if (this.#sent.delete(id)) return true;
+    if (this.#ahead.get(offset) !== id) return false;
+    this.#ahead.delete(offset);
+    return true;
+  }
+
+  /** Moves `position` over the own offsets that follow it, and forgets the ones behind it. */
+  catchUp(position: RoomPosition): void {
+    if (this.#ahead.size === 0 || position.epoch !== this.#epoch) return;
+    for (const offset of this.#ahead.keys()) {
+      if (offset <= position.lastOffset) this.#ahead.delete(offset);
+    }
+    while (this.#ahead.delete(position.lastOffset + 1)) position.lastOffset++;
+  }
+}
