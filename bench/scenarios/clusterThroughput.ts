@@ -16,6 +16,11 @@ export interface ClusterResult {
   redisScriptCallsPerMsg?: number;
   /** Redis CPU (user + system) per 1,000 published messages, ms. */
   redisCpuMsPer1k?: number;
+  /**
+   * CPU (user + system) per published message, µs, of each process: the bench process (the
+   * clients), each broker in node order, Redis; and their sum.
+   */
+  cpuUsPerMsg: { bench: number; brokers: number[]; redis?: number; total: number };
 }
 
 const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,6 +69,8 @@ export async function clusterThroughput(
 
   const redis = which === 'memory' ? null : new Redis(REDIS_URL);
   const before = redis ? await redisCounters(redis) : null;
+  const brokersBefore = await Promise.all(brokers.map((b) => b.cpu()));
+  const benchBefore = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   const lane = async () => {
@@ -75,15 +82,28 @@ export async function clusterThroughput(
   await Promise.all(Array.from({ length: options.inFlight }, lane));
   await done;
   const seconds = (performance.now() - started) / 1000;
-  const result: ClusterResult = { msgPerSec: Math.round(options.messages / seconds) };
+  const benchCpu = process.cpuUsage(benchBefore);
+  const brokersAfter = await Promise.all(brokers.map((b) => b.cpu()));
+  const perMsg = (us: number) => round(us / options.messages);
+  const cpu: ClusterResult['cpuUsPerMsg'] = {
+    bench: perMsg(benchCpu.user + benchCpu.system),
+    brokers: brokersAfter.map((after, i) => perMsg(after - brokersBefore[i])),
+    total: 0,
+  };
+  const result: ClusterResult = {
+    msgPerSec: Math.round(options.messages / seconds),
+    cpuUsPerMsg: cpu,
+  };
   if (redis && before) {
     const after = await redisCounters(redis);
     result.redisCommandsPerMsg = round((after.calls - before.calls) / options.messages);
     result.redisScriptCallsPerMsg = round((after.scripts - before.scripts) / options.messages);
     result.redisCpuMsPer1k = round(((after.cpuSec - before.cpuSec) * 1e6) / options.messages);
+    cpu.redis = result.redisCpuMsPer1k;
     await deletePrefix(redis, prefix);
     redis.disconnect();
   }
+  cpu.total = round(cpu.bench + cpu.brokers.reduce((a, b) => a + b, 0) + (cpu.redis ?? 0));
   await Promise.all([publisher, ...subscribers].map((c) => c.disconnect()));
   await Promise.all(brokers.map((b) => b.stop()));
   return result;
