@@ -18,6 +18,7 @@ import { RateLimiter } from './rateLimiter.js';
 import { dispatch } from './requests.js';
 import { serverSessionLogic } from './sessionParents.js';
 import type { PendingChallenge, SessionPort } from './sessionPort.js';
+import { SharedFrames, TEXT } from './sharedFrames.js';
 import { StepOrder } from './stepOrder.js';
 import {
   type EncodedMessage,
@@ -31,6 +32,8 @@ import {
 function ignore(): void {}
 
 const connectionOf = new WeakMap<WebSocket, Connection>();
+/** One for every connection of the process: consecutive sends of one frame share its bytes. */
+const sharedFrames = new SharedFrames();
 
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   connectionOf.get(this)?.receive(data, isBinary);
@@ -385,7 +388,7 @@ export class Connection implements SessionPort, Flushable {
   }
 
   private write(): void {
-    for (const frame of this.outbox.take()) this.ws.send(frame);
+    for (const frame of this.outbox.take()) this.ws.send(sharedFrames.of(frame), TEXT);
   }
 
   private closeSocket(code: number, reason: string): void {

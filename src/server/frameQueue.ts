@@ -112,9 +112,10 @@ export class FrameQueue {
     }
     const first = this.#runFirst;
     if (first !== null) {
-      this.#frames.push(`${first.runHead}${this.#runEntries.join(',')}]}`);
+      // A new list each run: the first message keeps the last one to share the item (runItem).
+      this.#frames.push(first.runItem(this.#runEntries));
       this.#runFirst = null;
-      this.#runEntries.length = 0;
+      this.#runEntries = [];
     }
   }
 }

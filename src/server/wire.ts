@@ -54,6 +54,8 @@ export class EncodedMessage {
   readonly entry: string;
   #item: string | undefined;
   #runHead: string | undefined;
+  /** The last `msgs` item this message opened: members that got the same run share it. */
+  #run: { entries: readonly string[]; item: string } | undefined;
 
   constructor(
     readonly message: StoredMessage,
@@ -68,8 +70,20 @@ export class EncodedMessage {
     return this.#item;
   }
 
-  /** What a `msgs` run opened by this message starts with, up to its first entry. */
-  get runHead(): string {
+  /**
+   * The `msgs` item of a run this message opens, with these entries (this one's first). Every
+   * member of a room mostly gets the same run in a turn: it is joined once, and the one string
+   * lets the connections share its bytes (`sharedText`).
+   */
+  runItem(entries: readonly string[]): string {
+    const last = this.#run;
+    if (last !== undefined && sameStrings(last.entries, entries)) return last.item;
+    const item = `${this.#head()}${entries.join(',')}]}`;
+    this.#run = { entries, item };
+    return item;
+  }
+
+  #head(): string {
     if (this.#runHead === undefined) {
       const m = this.message;
       const from = m.from === undefined ? '' : `,"from":${senders.of(m.from)}`;
@@ -88,6 +102,12 @@ export class EncodedMessage {
       m.from === first.from
     );
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function failure(code: ErrorCode, message: string): StatewireError {

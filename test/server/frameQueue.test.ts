@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../../src/engines/Engine.js';
 import { FrameQueue } from '../../src/server/frameQueue.js';
+import { SharedFrames } from '../../src/server/sharedFrames.js';
 import { EncodedMessage } from '../../src/server/wire.js';
 
 const items = (frames: string[]) => frames.flatMap((frame) => [JSON.parse(frame)].flat());
@@ -83,6 +84,25 @@ describe('FrameQueue', () => {
     const frames = queue.take();
     expect(frames.every((frame) => frame.length < 64 * 1024)).toBe(true);
     expect(items(frames).map((item) => item.msgs.length)).toEqual([3, 1]);
+  });
+
+  it('members that got the same run share one msgs item; another run gets its own', () => {
+    const messages = [stored(1), stored(2), stored(3)];
+    const queues = [new FrameQueue(), new FrameQueue(), new FrameQueue()];
+    for (const queue of queues.slice(0, 2)) for (const m of messages) queue.message(m);
+    queues[2].message(messages[0]);
+    const [a, b, c] = queues.map((queue) => queue.take()[0]);
+    expect(b).toBe(a);
+    expect(items([c])).toEqual([{ ...JSON.parse(a), msgs: JSON.parse(a).msgs.slice(0, 1) }]);
+  });
+
+  it('a frame sent again right after goes as the bytes encoded for the first repeat', () => {
+    const frames = new SharedFrames();
+    expect(frames.of('{"a":"é"}')).toBe('{"a":"é"}');
+    const bytes = frames.of('{"a":"é"}');
+    expect(bytes).toEqual(Buffer.from('{"a":"é"}'));
+    expect(frames.of('{"a":"é"}')).toBe(bytes);
+    expect(frames.of('{"b":1}')).toBe('{"b":1}');
   });
 
   it('a message leaves as a msg item, encoded once, for a client without runs', () => {
