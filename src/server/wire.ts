@@ -73,7 +73,7 @@ export class EncodedMessage {
   /**
    * The `msgs` item of a run this message opens, with these entries (this one's first). Every
    * member of a room mostly gets the same run in a turn: it is joined once, and the one string
-   * lets the connections share its bytes (`sharedText`).
+   * lets the connections share its bytes (`SharedFrames`).
    */
   runItem(entries: readonly string[]): string {
     const last = this.#run;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryEngine } from '../../src/server/index.js';
-import { closeServers, signIn, startServer, subscribe, turn } from './helpers.js';
+import { closeServers, connect, signIn, startServer, subscribe, turn } from './helpers.js';
 
 afterEach(closeServers);
 
@@ -32,6 +32,34 @@ describe('rooms and publishing', () => {
     };
     expect(await bob.next('msg')).toEqual(expected);
     expect(await alice.next('msg')).toEqual(expected);
+  });
+
+  it('a member that reads msgs runs gets them, the others msg items of the same messages', async () => {
+    const server = await startServer();
+    const runs = await connect(server.url, { uid: 'runs', features: ['msgs'] });
+    await runs.next('welcome');
+    const plain = await signIn(server.url, 'plain');
+    const alice = await signIn(server.url, 'alice');
+    for (const client of [runs, plain, alice]) await subscribe(client, 'lobby');
+    const pub = (content: number) => ({
+      type: 'pub',
+      id: alice.id(),
+      room: 'lobby',
+      event: 'e',
+      content,
+    });
+    alice.send([pub(1), pub(2), pub(3)]);
+    const plainMsgs = [await plain.next('msg'), await plain.next('msg'), await plain.next('msg')];
+    expect(plainMsgs.map((m) => m.content)).toEqual([1, 2, 3]);
+    const entries: unknown[] = [];
+    while (entries.length < 3) {
+      const run = await runs.next('msgs');
+      const { epoch } = plainMsgs[0];
+      expect(run).toMatchObject({ room: 'lobby', epoch, event: 'e', from: 'alice' });
+      entries.push(...run.msgs);
+    }
+    expect(entries).toEqual(plainMsgs.map(({ content, offset, id }) => ({ content, offset, id })));
+    expect(runs.pending('msg')).toEqual([]);
   });
 
   it('acks a repeated mid with the first result and does not deliver it again', async () => {
