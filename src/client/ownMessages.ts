@@ -22,24 +22,34 @@ export interface StoredAt {
  * ahead, or unacked and resent with the same mid): they are known by mid and passed over.
  */
 export class OwnMessages {
-  /** Sent and not placed yet: unacked, or timed out (it may have been stored all the same). */
-  readonly #sent = new Set<string>();
+  /**
+   * Sent and not placed yet, oldest first: unacked, or timed out (it may have been stored all
+   * the same). A list, not a set: acks and copies come in publish order, so the first entry is
+   * almost always the one asked for, and nothing is hashed per publish.
+   */
+  readonly #sent: string[] = [];
   /** Acked beyond the position, in `#epoch`: offset → mid. */
   readonly #ahead = new Map<number, string>();
   #epoch: string | undefined;
 
   sent(mid: string): void {
-    this.#sent.add(mid);
+    this.#sent.push(mid);
   }
 
   /** The server refused the publish: nothing was stored. */
   refused(mid: string): void {
-    this.#sent.delete(mid);
+    this.#unsent(mid);
   }
 
   acked(mid: string, at: StoredAt, position: RoomPosition): void {
-    this.#sent.delete(mid);
-    if (position.epoch === at.epoch && at.offset <= position.lastOffset) return;
+    this.#unsent(mid);
+    if (position.epoch === at.epoch) {
+      if (at.offset <= position.lastOffset) return;
+      if (at.offset === position.lastOffset + 1 && this.#ahead.size === 0) {
+        position.lastOffset = at.offset;
+        return;
+      }
+    }
     if (this.#epoch !== at.epoch) {
       this.#ahead.clear();
       this.#epoch = at.epoch;
@@ -50,8 +60,8 @@ export class OwnMessages {
 
   /** True, once, for the copy of an own message (a replay, or a server that echoes anyway). */
   passes(id: string, offset: number): boolean {
-    if (this.#sent.delete(id)) return true;
-    if (this.#ahead.get(offset) !== id) return false;
+    if (this.#sent.length > 0 && this.#unsent(id)) return true;
+    if (this.#ahead.size === 0 || this.#ahead.get(offset) !== id) return false;
     this.#ahead.delete(offset);
     return true;
   }
@@ -63,5 +73,17 @@ export class OwnMessages {
       if (offset <= position.lastOffset) this.#ahead.delete(offset);
     }
     while (this.#ahead.delete(position.lastOffset + 1)) position.lastOffset++;
+  }
+
+  #unsent(mid: string): boolean {
+    const sent = this.#sent;
+    if (sent[0] === mid) {
+      sent.shift();
+      return true;
+    }
+    const index = sent.indexOf(mid);
+    if (index < 0) return false;
+    sent.splice(index, 1);
+    return true;
   }
 }

@@ -23,9 +23,11 @@ export class Membership {
   private lost = false;
   /**
    * Ids of what this connection is publishing here while it asked for no echo (`hello.echo:
-   * false`): the first copy of each, from the fan-out or a replay, is passed over, not sent.
+   * false`), oldest first: the first copy of each, from the fan-out or a replay, is passed over,
+   * not sent. Copies come in the order of the ids: a connection's publishes are stored in the
+   * order they arrive, and a room's messages reach a member in offset order.
    */
-  private own: Set<string> | null = null;
+  private own: string[] | null = null;
 
   constructor(
     readonly sink: FrameSink,
@@ -47,13 +49,16 @@ export class Membership {
 
   /** This connection publishes `id` into the room, with echo off: its copy is not sent back. */
   expectOwn(id: string): void {
-    this.own ??= new Set();
-    this.own.add(id);
+    this.own ??= [];
+    this.own.push(id);
   }
 
   /** True, once, for the copy of a message `expectOwn` announced. */
   passOwn(message: StoredMessage): boolean {
-    return this.own?.delete(message.id) === true;
+    const own = this.own;
+    if (own === null || own.length === 0 || own[0] !== message.id) return false;
+    own.shift();
+    return true;
   }
 
   /**
@@ -61,9 +66,11 @@ export class Membership {
    * no copy can come any more: a failure, or a repeated `mid` answered with an older message.
    */
   settleOwn(id: string, stored: StoredMessage | null): void {
-    if (this.own === null) return;
+    const own = this.own;
+    if (own === null) return;
     if (stored === null || (stored.epoch === this.epoch && stored.offset <= this.lastOffset)) {
-      this.own.delete(id);
+      const index = own.indexOf(id);
+      if (index >= 0) own.splice(index, 1);
     }
   }
 
