@@ -4,9 +4,11 @@ import { CONTENT_64B } from '../../lib/rawPeer.js';
 import { type Peer, ROOM } from './types.js';
 
 /**
- * statewire client → broker → clients. The publisher must be in the room to publish (SPEC §2),
- * so it also receives each message; only the subscribers' deliveries are counted. Publish acks
- * are not part of the window; close() waits for them and fails the run if one failed.
+ * statewire client → broker → clients. The publisher must be in the room to publish (SPEC §2);
+ * with `echo: false` it is not sent its own messages back, as nats' publisher (not subscribed)
+ * and socket.io's (`socket.to(room)`) are not. Only the subscribers' deliveries are counted.
+ * Publish acks are not part of the window; close() waits for them and fails the run if one
+ * failed.
  */
 export const statewirePeer: Peer = {
   key: 'statewire',
@@ -23,7 +25,7 @@ export const statewirePeer: Peer = {
           await client.subscribe(ROOM, () => onDelivery(i)).ready();
           clients.push(client);
         }
-        const publisher = createClient({ url, lazy: false });
+        const publisher = createClient({ url, lazy: false, echo: false });
         await publisher.subscribe(ROOM).ready();
         let unacked = 0;
         let allAcked: (() => void) | undefined;
