@@ -2,6 +2,13 @@ import type { StoredMessage } from '../engines/Engine.js';
 import type { StreamPosition } from '../protocol/frames.js';
 import type { EncodedMessage } from './wire.js';
 
+/**
+ * Own ids a membership keeps at most: past it the oldest goes (its copy is then sent, and the
+ * client passes it over by its mid). Only a connection that repeats a `mid` while its first copy
+ * is on its way leaves an id that no copy will take.
+ */
+const MAX_OWN_IDS = 1024;
+
 /** Where a membership sends its frames (the connection's outbox). */
 export interface FrameSink {
   enqueue(frame: string): void;
@@ -50,6 +57,7 @@ export class Membership {
   /** This connection publishes `id` into the room, with echo off: its copy is not sent back. */
   expectOwn(id: string): void {
     this.own ??= [];
+    if (this.own.length >= MAX_OWN_IDS) this.own.shift();
     this.own.push(id);
   }
 

@@ -157,6 +157,67 @@ describe('echo: false (client)', () => {
     expect(theirs.seen).toEqual(['1:peer-1', '2:own-2', '3:peer-3']);
   });
 
+  it('an own ack that comes before the subscribe answer is placed once the answer comes', async () => {
+    const { client, server, clock } = createTestClient({
+      echo: false,
+      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
+    });
+    await client.connect();
+    const connection = server.last!;
+    server.intercept('sub', () => true);
+    server.intercept('pub', () => true);
+    const sub = client.subscribe('r');
+    const subscribing = await connection.next('sub');
+    const own = client.publish('r', 'e', 'own-1');
+    const pub = await connection.next('pub');
+    // The server read the room's position (0) before the publish was stored, then acked it.
+    connection.send({ type: 'acks', epoch: EPOCH, ids: [pub.id], offsets: [1] });
+    await own;
+    connection.send({
+      type: 'res',
+      id: subscribing.id,
+      data: { epoch: EPOCH, offset: 0, recovered: false, missed: 0 },
+    });
+    await sub.ready();
+    server.intercept('sub', undefined);
+    connection.close();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const reopened = server.nextConnection();
+    clock.increment(100);
+    expect((await (await reopened).next('sub')).since).toEqual({ epoch: EPOCH, offset: 1 });
+  });
+
+  it('a publish that timed out is still known: its copy in a replay is passed over', async () => {
+    const { client, server, clock } = createTestClient({
+      echo: false,
+      timeoutMs: 1000,
+      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
+    });
+    const sub = client.subscribe('r');
+    const got = record(sub);
+    await sub.ready();
+    server.intercept('pub', () => true);
+    const own = client.publish('r', 'e', 'own-1');
+    const pub = await server.last!.next('pub');
+    const timedOut = expect(own).rejects.toMatchObject({ code: 'TIMEOUT' });
+    clock.increment(1000);
+    await timedOut;
+    server.last!.close();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    server.intercept('sub', (message, connection) => {
+      connection.send([frame(1, 'own-1', pub.mid, 'me'), frame(2, 'bob-2')]);
+      connection.send({
+        type: 'res',
+        id: message.id,
+        data: { epoch: EPOCH, offset: 2, recovered: true, missed: 2 },
+      });
+      return true;
+    });
+    clock.increment(100);
+    await got.until(1);
+    expect(got.seen).toEqual(['2:bob-2']);
+  });
+
   it('a server that echoes anyway: the own copy is passed over, before or after its ack', async () => {
     const { client, server } = createTestClient({ echo: false });
     const sub = client.subscribe('r');

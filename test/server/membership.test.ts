@@ -50,6 +50,14 @@ describe('Membership, echo off', () => {
     expect(sent).toEqual(['#1', '#2']);
   });
 
+  it('keeps at most 1024 ids: an id no copy takes (a repeated mid) goes in the end', () => {
+    const { membership, sent, deliver } = member();
+    membership.expectOwn('stuck');
+    for (let i = 1; i <= 1024; i++) membership.expectOwn(`own-${i}`);
+    deliver(message(1, 'own-1'));
+    expect(sent).toEqual([]);
+  });
+
   it('while held, the catch-up passes its own message and the held copy is dropped', () => {
     const { membership, sent, deliver } = member();
     membership.hold();
