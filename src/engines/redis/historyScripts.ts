@@ -17,26 +17,33 @@ local CHUNK = 1000
 local HIST, ROOMS, HELD = KEYS[1], KEYS[2], KEYS[3]
 local maxTotal, roomBase = tonumber(ARGV[1]), ARGV[2]
 local size, maxBytes, metaTtl = math.huge, math.huge, 0
+-- (Locals: the script calls these per message, and a global costs a look-up per call.)
+local find, sub, concat, format = string.find, string.sub, table.concat, string.format
+-- An integer as text: tostring() formats it as a float ('%.14g'), several times slower.
+local function int(n) return format('%d', n) end
 -- A stored value is '<at>:<delta>:<body>', its budget sequence number its offset + delta (one
 -- string per batch: Lua formats numbers slowly). Where its body starts:
 local function bodyAt(value)
-  return string.find(value, ':', string.find(value, ':', 1, true) + 1, true) + 1
+  return find(value, ':', find(value, ':', 1, true) + 1, true) + 1
 end
 local function atOf(value)
-  return tonumber(string.sub(value, 1, string.find(value, ':', 1, true) - 1))
+  return tonumber(sub(value, 1, find(value, ':', 1, true) - 1))
 end
 local function seqOf(value, offset)
-  local a = string.find(value, ':', 1, true)
-  return offset + tonumber(string.sub(value, a + 1, bodyAt(value) - 2))
+  local a = find(value, ':', 1, true)
+  return offset + tonumber(sub(value, a + 1, bodyAt(value) - 2))
 end
 local function bytesOf(value)
   return #value - bodyAt(value) + 1 + OVERHEAD
 end
 -- The fields of offsets from..to (at most CHUNK), and their stored values (false if missing).
 local function read(h, from, to)
-  local fields = {}
-  for o = from, math.min(to, from + CHUNK - 1) do fields[#fields + 1] = tostring(o) end
-  if #fields == 0 then return fields, {} end
+  local fields, n = {}, 0
+  for o = from, math.min(to, from + CHUNK - 1) do
+    n = n + 1
+    fields[n] = int(o)
+  end
+  if n == 0 then return fields, {} end
   return fields, redis.call('HMGET', h, unpack(fields))
 end
 local function valuesOf(h, from, to)
@@ -50,14 +57,15 @@ local function valuesOf(h, from, to)
 end
 -- The lines of a text (JSON holds no raw newline).
 local function linesOf(text)
-  local out, from = {}, 1
+  local out, n, from = {}, 0, 1
   while true do
-    local nl = string.find(text, '\\n', from, true)
+    local nl = find(text, '\\n', from, true)
+    n = n + 1
     if not nl then
-      out[#out + 1] = string.sub(text, from)
+      out[n] = sub(text, from)
       return out
     end
-    out[#out + 1] = string.sub(text, from, nl - 1)
+    out[n] = sub(text, from, nl - 1)
     from = nl + 1
   end
 end
@@ -65,12 +73,12 @@ end
 local function account(room, delta, oldest, nx)
   if maxTotal <= 0 then return end
   if delta ~= 0 then
-    redis.call('HINCRBY', HELD, room, delta)
-    redis.call('HINCRBY', HIST, 't', delta)
+    redis.call('HINCRBY', HELD, room, int(delta))
+    redis.call('HINCRBY', HIST, 't', int(delta))
   end
   if oldest then
-    if nx then redis.call('ZADD', ROOMS, 'NX', oldest, room)
-    else redis.call('ZADD', ROOMS, oldest, room) end
+    if nx then redis.call('ZADD', ROOMS, 'NX', int(oldest), room)
+    else redis.call('ZADD', ROOMS, int(oldest), room) end
   end
 end
 -- The room holds nothing any more (or lost its meta): whatever it was counted for goes.
@@ -105,8 +113,9 @@ local function trimRoom(h, first, top, bytes, cutoff)
       local value = values[i]
       if not goes(value) then kept = value break end
       if value then
-        freed = freed + bytesOf(value)
-        bytes = bytes - bytesOf(value)
+        local b = bytesOf(value)
+        freed = freed + b
+        bytes = bytes - b
       end
       length = length - 1
       dropped = i
@@ -121,7 +130,7 @@ end
 local function metaOf(m, h, d, room, fresh)
   local meta = redis.call('HMGET', m, 'e', 'o', 'b', 'f')
   if meta[1] and meta[4] then
-    redis.call('PEXPIRE', m, metaTtl)
+    redis.call('PEXPIRE', m, int(metaTtl))
     return meta[1], tonumber(meta[2] or '0'), tonumber(meta[3] or '0'), tonumber(meta[4])
   end
   redis.call('HSET', m, 'e', fresh, 'o', 0, 'b', 0, 'f', 1)
@@ -149,7 +158,7 @@ size, metaTtl, maxBytes = tonumber(ARGV[4]), tonumber(ARGV[7]), tonumber(ARGV[9]
 local fresh, count = ARGV[8], tonumber(ARGV[10])
 -- Sequence numbers follow the order of the batch, whatever room a message is in.
 local seqBase = 0
-if maxTotal > 0 then seqBase = redis.call('HINCRBY', HIST, 's', count) - count end
+if maxTotal > 0 then seqBase = redis.call('HINCRBY', HIST, 's', ARGV[10]) - count end
 local out = {}
 local arg = 11
 for r = 0, (#KEYS - 3) / 3 - 1 do
@@ -161,47 +170,51 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
   local n = #ids
   arg = arg + 5
   local epoch, top, bytes, held = metaOf(m, h, d, room, fresh)
-  local seen, addedIds, addedValues = {}, {}, {}
+  -- Per id this batch stored already: where its value is in fields.
+  local seen, batchField = {}, {}
   if window > 0 then seen = redis.call('ZMSCORE', d, unpack(ids)) end
-  local first, lines, fields, zadd, repeats, added = top + 1, {}, {}, {}, {}, 0
+  local first, fields, zadd, repeats, added = top + 1, {}, {}, {}, 0
+  local stored, repeated = 0, {}
   -- Messages after a repeat, or placed among other rooms' messages, need their own prefix.
   local prefix, prefixDelta = nil, nil
   for k = 1, n do
-    local id, body = ids[k], bodies[k]
-    local prior = seen[k] or addedIds[id]
-    if prior then
+    local id = ids[k]
+    local prior, field = seen[k], batchField[id]
+    if prior or field then
       -- (A message of this batch is not stored yet.)
-      local value = addedValues[id] or redis.call('HGET', h, prior)
-      repeats[#repeats + 1] = k - 1
-      repeats[#repeats + 1] = tonumber(prior)
-      repeats[#repeats + 1] = value and atOf(value) or now
-      repeats[#repeats + 1] = value and string.sub(value, bodyAt(value)) or ''
+      local value
+      if field then prior, value = fields[field - 1], fields[field] else value = redis.call('HGET', h, prior) end
+      local r = #repeats
+      repeats[r + 1] = k - 1
+      repeats[r + 2] = tonumber(prior)
+      repeats[r + 3] = value and atOf(value) or now
+      repeats[r + 4] = value and sub(value, bodyAt(value)) or ''
+      repeated[k] = true
     else
       top = top + 1
       local delta = 0
       if maxTotal > 0 then delta = seqBase + 1 + (places[k] or (k - 1)) - top end
       if delta ~= prefixDelta then
-        prefix, prefixDelta = ARGV[3] .. ':' .. delta .. ':', delta
+        prefix, prefixDelta = ARGV[3] .. ':' .. int(delta) .. ':', delta
       end
-      local offset = tostring(top)
-      fields[#fields + 1] = offset
-      fields[#fields + 1] = prefix .. body
-      addedValues[id] = fields[#fields]
-      lines[#lines + 1] = body
+      local body, offset = bodies[k], int(top)
+      fields[stored * 2 + 1] = offset
+      fields[stored * 2 + 2] = prefix .. body
       added = added + #body + OVERHEAD
       if window > 0 then
-        zadd[#zadd + 1] = offset
-        zadd[#zadd + 1] = id
-        addedIds[id] = offset
+        zadd[stored * 2 + 1] = offset
+        zadd[stored * 2 + 2] = id
+        batchField[id] = stored * 2 + 2
       end
+      stored = stored + 1
     end
   end
-  if #lines > 0 then
+  if stored > 0 then
     redis.call('HSET', h, unpack(fields))
     local cutoff = nil
     if ttl > 0 then cutoff = now - ttl end
     local freed, firstKept, oldest = trimRoom(h, held, top, bytes + added, cutoff)
-    redis.call('HSET', m, 'o', top, 'b', bytes + added - freed, 'f', firstKept)
+    redis.call('HSET', m, 'o', int(top), 'b', int(bytes + added - freed), 'f', int(firstKept))
     if firstKept > top then
       forget(room)
     elseif oldest then
@@ -209,15 +222,21 @@ for r = 0, (#KEYS - 3) / 3 - 1 do
     else
       account(room, added - freed, seqOf(fields[2], first), true)
     end
-    redis.call('PEXPIRE', h, metaTtl)
+    redis.call('PEXPIRE', h, int(metaTtl))
     if window > 0 then
       redis.call('ZADD', d, unpack(zadd))
-      redis.call('ZREMRANGEBYSCORE', d, '-inf', top - window)
-      redis.call('PEXPIRE', d, metaTtl)
+      redis.call('ZREMRANGEBYSCORE', d, '-inf', int(top - window))
+      redis.call('PEXPIRE', d, int(metaTtl))
     end
     -- Without repeats the bodies go out as they came.
-    if #lines < n then bodyText = table.concat(lines, '\\n') end
-    local header = 'm' .. first .. ':' .. #lines .. ':' .. epoch .. ':' .. ARGV[3]
+    if stored < n then
+      local lines = {}
+      for k = 1, n do
+        if not repeated[k] then lines[#lines + 1] = bodies[k] end
+      end
+      bodyText = concat(lines, '\\n')
+    end
+    local header = 'm' .. int(first) .. ':' .. int(stored) .. ':' .. epoch .. ':' .. ARGV[3]
     redis.call('PUBLISH', channel, header .. '\\n' .. bodyText)
   end
   out[#out + 1] = {epoch, first, repeats}
