@@ -1,4 +1,3 @@
-import { nanoid } from 'nanoid';
 import { type Actor, createActor } from 'xstate';
 import { Credentials, type TokenSource } from '../actors/credentials.js';
 import { Calls } from '../client/calls.js';
@@ -8,6 +7,7 @@ import { routeServerMessage } from '../client/dataPath.js';
 import { Emitter } from '../client/emitter.js';
 import { Transient } from '../client/http/transient.js';
 import { type ConnectionActor, Lifecycle } from '../client/lifecycle.js';
+import { messageId } from '../client/messageId.js';
 import { actorOptions, CLIENT_DEFAULTS, connectionInput } from '../client/options.js';
 import { Outbox } from '../client/outbox.js';
 import { Queues } from '../client/queues.js';
@@ -251,7 +251,7 @@ class StatewireClient implements Client {
       return Promise.reject(error);
     }
     // The message id makes a resend after a reconnect harmless: the server acks it again.
-    const message = { type: 'pub' as const, room, event, content, mid: nanoid() };
+    const message = { type: 'pub' as const, room, event, content, mid: messageId() };
     if (this.#transient.active)
       return this.#transient.call(message, options) as Promise<PublishAck>;
     this.#rooms.publishing(room, message.mid);

@@ -1,4 +1,3 @@
-import { nanoid } from 'nanoid';
 import { type AnyActorRef, createActor } from 'xstate';
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
@@ -12,6 +11,7 @@ import type { Calls } from './calls.js';
 import type { Timers } from './clock.js';
 import { type ConsumerActor, ConsumerRecord } from './consumerRecord.js';
 import { type DeliveryPort, runDelivery } from './delivery.js';
+import { messageId } from './messageId.js';
 import type { Outbox } from './outbox.js';
 import type { Unsent } from './outgoing.js';
 import type {
@@ -151,7 +151,7 @@ export class Queues {
       type: 'qpub',
       queue,
       data: data ?? null,
-      mid: nanoid(),
+      mid: messageId(),
     };
     if (replyTo !== undefined) message.replyTo = replyTo;
     if (correlationId !== undefined) message.correlationId = correlationId;

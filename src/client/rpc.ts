@@ -1,7 +1,7 @@
-import { nanoid } from 'nanoid';
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json, QpubMsg } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
+import { messageId } from './messageId.js';
 import type { Unsent } from './outgoing.js';
 
 export interface RpcOptions {
@@ -100,7 +100,7 @@ export class RpcCalls {
       replyTo,
       correlationId,
       expiresInMs: Math.ceil(timeoutMs),
-      mid: nanoid(),
+      mid: messageId(),
       quiet: true,
     };
     pending.request = message;
