@@ -4,6 +4,7 @@ import { createClient } from '../../src/index.js';
 import { type Broker, startBroker } from '../lib/child.js';
 import { CONTENT_64B } from '../lib/rawPeer.js';
 import { deletePrefix } from '../lib/redisKeys.js';
+import { benchRedis } from '../lib/redisServer.js';
 import { round } from '../lib/stats.js';
 
 export type ClusterCase = 'memory' | 'redisSameNode' | 'redisAtoB' | 'redis3Nodes';
@@ -23,8 +24,6 @@ export interface ClusterResult {
   cpuUsPerMsg: { bench: number; brokers: number[]; redis?: number; total: number };
 }
 
-const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
 /**
  * SPEC §10 with the Redis engine: a publisher with `inFlight` acked publishes outstanding and
  * subscribers on the nodes of the case, each broker in its own process. msg/s counts the
@@ -32,7 +31,7 @@ const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:63
  */
 export async function clusterThroughput(
   which: ClusterCase,
-  options: { messages: number; inFlight: number },
+  options: { messages: number; inFlight: number; redisUrl: string },
 ): Promise<ClusterResult> {
   const prefix = `swbench:${nanoid(6)}`;
   const nodes =
@@ -42,7 +41,7 @@ export async function clusterThroughput(
     brokers.push(
       which === 'memory'
         ? await startBroker('statewire.ts')
-        : await startBroker('statewireRedis.ts', ['0', REDIS_URL, prefix]),
+        : await startBroker('statewireRedis.ts', ['0', options.redisUrl, prefix]),
     );
   }
   const urls = brokers.map((b) => `ws://127.0.0.1:${b.port}`);
@@ -67,7 +66,7 @@ export async function clusterThroughput(
   );
   await publisher.subscribe('bench').ready();
 
-  const redis = which === 'memory' ? null : new Redis(REDIS_URL);
+  const redis = which === 'memory' ? null : new Redis(options.redisUrl);
   const before = redis ? await redisCounters(redis) : null;
   const brokersBefore = await Promise.all(brokers.map((b) => b.cpu()));
   const benchBefore = process.cpuUsage();
@@ -143,11 +142,17 @@ export async function clusterRounds(
   rounds: number,
 ): Promise<Record<ClusterCase, ClusterResult & { rounds: number[] }>> {
   const results = new Map<ClusterCase, ClusterResult[]>(CLUSTER_CASES.map((c) => [c, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < CLUSTER_CASES.length; k++) {
-      const which = CLUSTER_CASES[(k + r) % CLUSTER_CASES.length];
-      results.get(which)?.push(await clusterThroughput(which, options));
+  const redis = await benchRedis();
+  const load = { ...options, redisUrl: redis.url };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < CLUSTER_CASES.length; k++) {
+        const which = CLUSTER_CASES[(k + r) % CLUSTER_CASES.length];
+        results.get(which)?.push(await clusterThroughput(which, load));
+      }
     }
+  } finally {
+    await redis.stop();
   }
   const median = (which: ClusterCase) => {
     const runs = results.get(which) ?? [];
