@@ -219,4 +219,17 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
     for (const frame of frames)
       expect(new TextEncoder().encode(frame).length).toBeLessThanOrEqual(3000);
   });
+
+  it('an oversize publish among small ones of one frame is refused; the others go out in order', async () => {
+    const { client } = createTestClient({ server: { maxPayload: 1000 } });
+    await client.subscribe('room').ready();
+    const small = (n: number) => client.publish('room', 'e', n);
+    const sent = [small(1), client.publish('room', 'e', 'x'.repeat(2000)), small(2), small(3)];
+    const [first, big, second, third] = await Promise.allSettled(sent);
+    expect(big).toMatchObject({ status: 'rejected', reason: { code: 'PAYLOAD_TOO_LARGE' } });
+    const offsets = [first, second, third].map(
+      (settled) => (settled as PromiseFulfilledResult<{ offset: number }>).value.offset,
+    );
+    expect(offsets).toEqual([1, 2, 3]);
+  });
 });
