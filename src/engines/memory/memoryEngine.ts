@@ -13,9 +13,9 @@ import type {
 } from '../Engine.js';
 import { type EngineClock, every, realEngineClock } from '../engineClock.js';
 import { entryBytesOfJson } from '../entryBytes.js';
-import { IdWindow } from './idWindow.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
+import { RecentPublishes } from './recentPublishes.js';
 import type { HistoryLimits } from './roomLog.js';
 import { RoomLog } from './roomLog.js';
 import { RoomLogs } from './roomLogs.js';
@@ -78,9 +78,6 @@ export const DEFAULT_UID_CLAIM_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_UID_CLAIMS = 100_000;
 const DEFAULT_DEDUPE_WINDOW = 10_000;
 
-/** What the dedupe window keeps of a message: its content would pin memory past the budgets. */
-type Receipt = Omit<StoredMessage, 'content'>;
-
 /** One listen() of a listener: an object of its own, without a closure per method. */
 class ListenerEntry implements RoomListener {
   constructor(private readonly listener: RoomListener) {}
@@ -92,13 +89,6 @@ class ListenerEntry implements RoomListener {
   presence(change: PresenceChange): void {
     this.listener.presence(change);
   }
-}
-
-function receiptOf(m: StoredMessage): Receipt {
-  const { room, event, offset, epoch, id, at, from } = m;
-  return from === undefined
-    ? { room, event, offset, epoch, id, at }
-    : { room, event, offset, epoch, id, at, from };
 }
 
 /**
@@ -130,7 +120,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     },
     now,
   );
-  const recentIds = new IdWindow<Receipt>(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+  const recent = new RecentPublishes(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
   const queues = new MemoryQueues({ ...options.queues, now });
   const clock = options.clock ?? realEngineClock;
   const onError =
@@ -178,7 +168,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     },
 
     async publish(input: PublishInput): Promise<StoredMessage> {
-      const seen = recentIds.get(input.room, input.id);
+      const seen = recent.get(input.room, input.id);
       // The first result: the stored message while history keeps it, else its receipt.
       if (seen) {
         const kept = logs.get(input.room, now())?.at(seen.offset);
@@ -200,7 +190,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       };
       if (input.from !== undefined) stored.from = input.from;
       log.append(stored, bytes);
-      recentIds.add(input.room, input.id, receiptOf(stored));
+      recent.add(stored);
       fanOut(input.room, (listener) => listener.message(stored, contentJson));
       return stored;
     },
