@@ -283,8 +283,12 @@ export class Connection implements SessionPort, Flushable {
 
   // ---- ordering ----
 
-  ordered<T>(step: () => T | Promise<T>): T | Promise<T> {
-    return this.steps.run(step);
+  ordered<T, A = undefined, B = undefined>(
+    step: (a: A, b: B) => T | Promise<T>,
+    a?: A,
+    b?: B,
+  ): T | Promise<T> {
+    return this.steps.run(step, a, b);
   }
 
   // ---- rooms ----

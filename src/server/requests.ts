@@ -29,9 +29,11 @@ import {
   forbidden,
   handlerContext,
   historyAnswer,
+  refused,
   requireAllowed,
 } from './rules.js';
 import type { SessionPort } from './sessionPort.js';
+import { isThenable } from './thenable.js';
 import { EncodedMessage } from './wire.js';
 
 type Handler<T extends ClientMessageType> = (
@@ -105,15 +107,25 @@ async function unsubscribe(conn: SessionPort, msg: UnsubMsg): Promise<void> {
  * bytes and the members get it from that), the answer written without a generic encoder.
  */
 function publish(conn: SessionPort, msg: PubMsg): void | Promise<void> {
+  const step = conn.ordered(admitPublish, conn, msg);
+  if (!isThenable(step)) return answerPublish(conn, msg, step);
+  return step.then((publishing) => answerPublish(conn, msg, publishing));
+}
+
+/**
+ * Checks and stores a publish. It answers a `Publishing`, not the engine's promise: later
+ * messages of the connection need not wait for the engine.
+ */
+function admitPublish(conn: SessionPort, msg: PubMsg): Publishing | Promise<Publishing> {
   const uid = uidOf(conn);
-  const step = conn.ordered(() => {
-    requireMembership(conn, uid, msg.room);
-    // Wrapped: later messages of the connection need not wait for the engine's answer.
-    return andThen(requireAllowed(conn.core, uid, 'publish', msg.room, 'room'), () => ({
-      publishing: store(conn, uid, msg),
-    }));
+  requireMembership(conn, uid, msg.room);
+  const allowed = conn.core.allowed(uid, 'publish', msg.room);
+  // Without `authorize`, or with its synchronous yes, nothing waits and no closure is made.
+  if (allowed === true) return store(conn, uid, msg);
+  return andThen(allowed, (ok) => {
+    if (!ok) throw refused('publish', msg.room, 'room');
+    return store(conn, uid, msg);
   });
-  return andThen(step, ({ publishing }) => answerPublish(conn, msg, publishing));
 }
 
 function requireMembership(conn: SessionPort, uid: string, room: string): void {

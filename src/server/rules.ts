@@ -24,6 +24,15 @@ export function forbidden(message: string): StatewireError {
   return new StatewireError('FORBIDDEN', message);
 }
 
+/** What `authorize` refusing `action` on `target` answers. */
+export function refused(
+  action: AuthorizeAction,
+  target: string,
+  kind: 'room' | 'event',
+): StatewireError {
+  return forbidden(`${action} refused for ${kind} "${target}"`);
+}
+
 /** FORBIDDEN unless `authorize(uid, action, target)` allows it. */
 export function requireAllowed(
   core: BrokerCore,
@@ -33,7 +42,7 @@ export function requireAllowed(
   kind: 'room' | 'event',
 ): void | Promise<void> {
   return andThen(core.allowed(uid, action, target), (ok) => {
-    if (!ok) throw forbidden(`${action} refused for ${kind} "${target}"`);
+    if (!ok) throw refused(action, target, kind);
   });
 }
 

@@ -50,8 +50,12 @@ export interface SessionPort extends FrameSink {
   ackPublish(id: RequestId, mid: string | undefined, message: StoredMessage): void;
   /** Answers a failed message: `res` error when it had an id, an `error` frame otherwise. */
   fail(id: RequestId | undefined, error: unknown): void;
-  /** Runs steps in arrival order; synchronous steps cost nothing. */
-  ordered<T>(step: () => T | Promise<T>): T | Promise<T>;
+  /** Runs steps in arrival order (`step(a, b)`); synchronous steps cost nothing. */
+  ordered<T, A = undefined, B = undefined>(
+    step: (a: A, b: B) => T | Promise<T>,
+    a?: A,
+    b?: B,
+  ): T | Promise<T>;
 
   /** Joins `room` on this node (listening starts with the first local member). */
   enterRoom(room: string): { membership: Membership; ready: Promise<void>; isNew: boolean };

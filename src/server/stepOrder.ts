@@ -7,13 +7,18 @@ import { isThenable } from './thenable.js';
 export class StepOrder {
   private tail: Promise<void> | null = null;
 
-  run<T>(step: () => T | Promise<T>): T | Promise<T> {
+  /** Runs `step(a, b)`: arguments instead of a closure spare the hot path an allocation. */
+  run<T, A = undefined, B = undefined>(
+    step: (a: A, b: B) => T | Promise<T>,
+    a?: A,
+    b?: B,
+  ): T | Promise<T> {
     if (this.tail === null) {
-      const result = step();
+      const result = step(a as A, b as B);
       if (isThenable(result)) this.track(result);
       return result;
     }
-    const run = this.tail.then(step);
+    const run = this.tail.then(() => step(a as A, b as B));
     this.track(run);
     return run;
   }

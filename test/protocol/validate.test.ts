@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatewireError } from '../../src/errors/StatewireError.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
-import { parseClientMessage, requestIdOf } from '../../src/protocol/validate.js';
+import { parseByShape, parseClientMessage, requestIdOf } from '../../src/protocol/validate.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -50,6 +51,38 @@ describe('parseClientMessage', () => {
     const msg = { type: 'qack', queue: 'q', deliveryId: 'd', replyTo: 'tmp.r', reply: null };
     expect(parseClientMessage({ ...msg, correlationId: 'c' })).toMatchObject(msg);
     expect(codeOf(() => parseClientMessage({ ...msg, reply: [[[1]]] }, 2))).toBe('BAD_REQUEST');
+  });
+
+  it('answers a pub exactly as the walk of its shape does (its fields read one by one)', () => {
+    const field = fc.oneof(
+      fc.constant(undefined),
+      fc.constantFrom('', 'r', 'x'.repeat(1025)),
+      fc.string(),
+      fc.integer(),
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, null, true),
+      fc.jsonValue({ maxDepth: 4 }),
+    );
+    const answer = (check: () => unknown) => {
+      try {
+        return check();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.record({ type: fc.constantFrom('pub', 'sub', 3), id: field, room: field }),
+        fc.record({ event: field, content: field, mid: field }),
+        fc.integer({ min: 1, max: 4 }),
+        (head, rest, maxDepth) => {
+          const raw = { ...head, ...rest };
+          expect(answer(() => parseClientMessage(raw, maxDepth))).toEqual(
+            answer(() => parseByShape(raw, maxDepth)),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('keeps the request id of a bad message so the error can answer it', () => {
