@@ -42,6 +42,27 @@ describe('IdWindow', () => {
     );
   });
 
+  it('answers like the reference over many ids: its table grows, wraps and closes gaps', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 500, maxLength: 2000 }),
+        (cap, picks) => {
+          const window = new IdWindow<number>(cap);
+          const reference = new Reference(cap);
+          picks.forEach((pick, value) => {
+            const [room, id] = [`r${pick % 3}`, `m${pick}`];
+            expect(window.get(room, id)).toBe(reference.get(room, id));
+            if (reference.get(room, id) !== undefined) return;
+            window.add(room, id, value);
+            reference.add(room, id, value);
+          });
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it('keys by room and id, not by their concatenation', () => {
     const window = new IdWindow<string>(4);
     window.add('ab', 'c', 'first');
