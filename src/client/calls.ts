@@ -83,7 +83,6 @@ export class Calls {
 
   constructor(private readonly deps: CallsDeps) {
     this.#deadlines = new Deadlines(deps.clock, deps.now, (call) => this.#expire(call));
-    deps.outbox.onRefused = (message, error) => this.#refused(message, error);
   }
 
   get phase(): Phase {
@@ -180,27 +179,22 @@ export class Calls {
     const id = ++this.#seq;
     call.id = id;
     this.#stopTimer(call);
-    // The message is the call's own (no copy per send): a resend after a loss gets a new id.
-    call.message.id = id;
+    try {
+      // The message is the call's own (no copy per send): a resend after a loss gets a new id.
+      call.message.id = id;
+      this.deps.outbox.send(call.message);
+    } catch (error) {
+      // Too large for any frame: it never left (and leaves the no-echo list).
+      if (call.message.type === 'pub') this.deps.published?.(call.message, undefined);
+      call.reject(error as StatewireError);
+      return;
+    }
     this.#inFlight.set(id, call);
     if (call.message.type === 'ping') call.sentAt = this.deps.now();
     // The timeout runs from the moment the call is sent, not from when it was buffered.
     if (call.timeoutMs !== undefined) {
       this.#deadlines.start(call, call.timeoutMs);
     }
-    // Last: a frame that leaves at once may refuse it (`#refused`) before this returns.
-    this.deps.outbox.queue(call.message);
-  }
-
-  /** The outbox found the call's message too large for any frame: it never left. */
-  #refused(message: object, error: StatewireError): void {
-    const { id } = message as { id?: RequestId };
-    const call = id === undefined ? undefined : this.#inFlight.get(id);
-    if (call?.message !== message) return;
-    this.#inFlight.delete(id as RequestId);
-    this.#stopTimer(call);
-    if (call.message.type === 'pub') this.deps.published?.(call.message, undefined);
-    call.reject(error);
   }
 
   #stopTimer(call: Call): void {

@@ -20,32 +20,18 @@ function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
 }
 
-function tooLarge(text: string, maxFrameBytes: number): StatewireError | undefined {
-  // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it could be too big.
-  if (text.length * 3 <= maxFrameBytes || utf8Length(text) <= maxFrameBytes) return undefined;
-  return new StatewireError(
-    'PAYLOAD_TOO_LARGE',
-    `message of ${utf8Length(text)} bytes exceeds ${maxFrameBytes}`,
-  );
-}
-
 /**
  * Outgoing messages of the open socket. Everything sent within one tick leaves batched (JSON
  * array frames), which is what makes 10k subscribes or a burst of publishes cheap.
  */
 export class Outbox {
   #socket: TransportSocket | undefined;
-  /** Encoded messages (`send`) and messages encoded as their frame leaves (`queue`). */
-  #queue: Array<string | object> = [];
-  /** How many of `#queue` are not encoded yet: a queue of only those is one JSON.stringify. */
-  #unencoded = 0;
+  #queue: string[] = [];
   #scheduled = false;
   /** Messages per frame in this tick (grows while frames leave full). */
   #frameCap = MAX_MESSAGES_PER_FRAME;
   /** The server's `maxPayload` once signed in. */
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
-  /** A `queue`d message no frame could carry, found as its frame left: it was not sent. */
-  onRefused: (message: object, error: StatewireError) => void = () => undefined;
 
   get isOpen(): boolean {
     return this.#socket !== undefined;
@@ -53,40 +39,32 @@ export class Outbox {
 
   attach(socket: TransportSocket): void {
     this.#socket = socket;
-    this.#clear();
+    this.#queue = [];
   }
 
   /** Queued messages of a closed socket are dropped: calls are settled by the client. */
   detach(socket: TransportSocket): void {
     if (this.#socket !== socket) return;
     this.#socket = undefined;
-    this.#clear();
+    this.#queue = [];
     this.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   }
 
-  /** Queues a message; throws PAYLOAD_TOO_LARGE for one that no frame could carry. */
+  /**
+   * Queues a message; throws PAYLOAD_TOO_LARGE for one that no frame could carry. It is encoded
+   * here, not when its frame leaves: a caller may change the object it passed right after.
+   */
   send(message: object): boolean {
     if (!this.#socket) return false;
     const text = JSON.stringify(message);
-    const error = tooLarge(text, this.maxFrameBytes);
-    if (error) throw error;
-    this.#push(text);
-    return true;
-  }
-
-  /**
-   * Queues a message to be encoded with its frame, in one JSON.stringify for the whole frame
-   * instead of one per message; one too large for any frame goes to `onRefused` then.
-   */
-  queue(message: object): boolean {
-    if (!this.#socket) return false;
-    this.#unencoded++;
-    this.#push(message);
-    return true;
-  }
-
-  #push(item: string | object): void {
-    this.#queue.push(item);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it could be too big.
+    if (text.length * 3 > this.maxFrameBytes && utf8Length(text) > this.maxFrameBytes) {
+      throw new StatewireError(
+        'PAYLOAD_TOO_LARGE',
+        `message of ${utf8Length(text)} bytes exceeds ${this.maxFrameBytes}`,
+      );
+    }
+    this.#queue.push(text);
     // A full batch leaves at once, so the server works on it while the caller keeps going.
     if (this.#queue.length >= this.#frameCap) {
       this.#flush();
@@ -95,6 +73,7 @@ export class Outbox {
       this.#scheduled = true;
       queueMicrotask(this.#flushLater);
     }
+    return true;
   }
 
   readonly #flushLater = (): void => {
@@ -103,45 +82,16 @@ export class Outbox {
     this.#frameCap = MAX_MESSAGES_PER_FRAME;
   };
 
-  #clear(): void {
-    this.#queue = [];
-    this.#unencoded = 0;
-  }
-
   #flush(): void {
     const queue = this.#queue;
-    const unencoded = this.#unencoded;
-    this.#clear();
+    this.#queue = [];
     const socket = this.#socket;
     if (!socket || queue.length === 0) return;
-    if (unencoded === queue.length) {
-      const frame = JSON.stringify(queue.length === 1 ? queue[0] : queue);
-      if (!tooLarge(frame, this.maxFrameBytes)) {
-        socket.send(frame);
-        return;
-      }
-    }
-    this.#sendSplit(socket, queue);
-  }
-
-  /** Encodes each message on its own and packs them into frames that fit maxFrameBytes. */
-  #sendSplit(socket: TransportSocket, queue: Array<string | object>): void {
     // Characters that surely fit in maxFrameBytes of UTF-8; a bigger message goes alone.
     const budget = Math.floor(this.maxFrameBytes / 3);
     let batch: string[] = [];
     let size = 2;
-    for (const item of queue) {
-      let text: string;
-      if (typeof item === 'string') {
-        text = item;
-      } else {
-        text = JSON.stringify(item);
-        const error = tooLarge(text, this.maxFrameBytes);
-        if (error) {
-          this.onRefused(item, error);
-          continue;
-        }
-      }
+    for (const text of queue) {
       if (batch.length === this.#frameCap || (batch.length > 0 && size + text.length > budget)) {
         socket.send(frameOf(batch));
         batch = [];
@@ -150,7 +100,7 @@ export class Outbox {
       batch.push(text);
       size += text.length + 1;
     }
-    if (batch.length > 0) socket.send(frameOf(batch));
+    socket.send(frameOf(batch));
   }
 }
 

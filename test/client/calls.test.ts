@@ -206,6 +206,20 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
     ]);
   });
 
+  it('a publish sends its content as it was at publish(): changing the object after does not', async () => {
+    const { client, server } = createTestClient();
+    await client.subscribe('room').ready();
+    const state = { n: 1 };
+    const first = client.publish('room', 'e', state);
+    state.n = 2;
+    const second = client.publish('room', 'e', state);
+    await Promise.all([first, second]);
+    const pubs = server.last!.received.filter(
+      (message): message is PubMsg => message.type === 'pub',
+    );
+    expect(pubs.map((pub) => pub.content)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
   it('large bursts are split into frames under maxPayload', async () => {
     const { client, server } = createTestClient({ server: { maxPayload: 3000 } });
     await client.subscribe('room').ready();
