@@ -35,6 +35,11 @@ interface Call {
   /** May be retried once after a token refresh when answered TOKEN_EXPIRED. */
   retryOnExpired: boolean;
   id?: RequestId;
+  /**
+   * The message as JSON without its id, once it waits or may be sent again: its content is read
+   * once, when the call is made, so a caller changing the object afterwards changes nothing.
+   */
+  body?: string;
   /** While its timeout runs (`Deadlines`). */
   deadline?: number;
   sentAt?: number;
@@ -60,6 +65,11 @@ export interface CallsDeps {
 }
 
 const noop = () => undefined;
+
+/** `{…}` encoded without an id → the same with `"id"` last. */
+function withId(body: string, id: number): string {
+  return `${body.slice(0, -1)},"id":${id}}`;
+}
 
 function wireError(error: WireError): StatewireError {
   return new StatewireError(error.code, error.message);
@@ -111,6 +121,7 @@ export class Calls {
       return true;
     }
     if (this.#buffer.length >= this.deps.maxBuffered) return false;
+    call.body = JSON.stringify(message);
     this.#buffer.push(call);
     if (this.#phase === 'stopped') this.deps.signals.emit('wake', undefined);
     return true;
@@ -164,13 +175,14 @@ export class Calls {
       call.reject(new StatewireError('UNAVAILABLE', 'offline buffer is full (maxBuffered)'));
       return;
     }
+    call.body ??= JSON.stringify(call.message);
     this.#buffer.push(call);
   }
 
   #send(call: Call): void {
     if (call.kind === 'send') {
       try {
-        this.deps.outbox.send(call.message);
+        this.deps.outbox.sendText(call.body ?? JSON.stringify(call.message));
       } catch (error) {
         this.deps.signals.emit('sendFailed', error as StatewireError);
       }
@@ -180,9 +192,14 @@ export class Calls {
     call.id = id;
     this.#stopTimer(call);
     try {
-      // The message is the call's own (no copy per send): a resend after a loss gets a new id.
+      // A publish keeps its body for a resend after a loss, which gets a new id.
+      if (call.body === undefined && call.kind === 'publish') {
+        call.body = JSON.stringify(call.message);
+      }
       call.message.id = id;
-      this.deps.outbox.send(call.message);
+      this.deps.outbox.sendText(
+        call.body === undefined ? JSON.stringify(call.message) : withId(call.body, id),
+      );
     } catch (error) {
       // Too large for any frame: it never left (and leaves the no-echo list).
       if (call.message.type === 'pub') this.deps.published?.(call.message, undefined);

@@ -56,7 +56,12 @@ export class Outbox {
    */
   send(message: object): boolean {
     if (!this.#socket) return false;
-    const text = JSON.stringify(message);
+    return this.sendText(JSON.stringify(message));
+  }
+
+  /** Queues a message already encoded; throws PAYLOAD_TOO_LARGE like `send`. */
+  sendText(text: string): boolean {
+    if (!this.#socket) return false;
     // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it could be too big.
     if (text.length * 3 > this.maxFrameBytes && utf8Length(text) > this.maxFrameBytes) {
       throw new StatewireError(

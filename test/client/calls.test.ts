@@ -220,6 +220,46 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
     expect(pubs.map((pub) => pub.content)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
+  it('a publish made offline sends its content as it was at publish(), not at the reconnect', async () => {
+    const { client, server, clock } = createTestClient({
+      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
+    });
+    await client.subscribe('room').ready();
+    server.dropAll();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const state = { n: 1 };
+    const ack = client.publish('room', 'e', state);
+    client.send('note', state);
+    state.n = 2;
+    const reopened = server.nextConnection();
+    clock.increment(100);
+    const connection = await reopened;
+    await ack;
+    const sent = connection.received.filter((m) => m.type === 'pub' || m.type === 'send');
+    expect(sent.map((m) => (m as { content: unknown }).content)).toEqual([{ n: 1 }, { n: 1 }]);
+  });
+
+  it('a publish resent after a loss carries its content as it was at publish()', async () => {
+    const { client, server, clock } = createTestClient({
+      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
+    });
+    await client.subscribe('room').ready();
+    server.intercept('pub', () => true);
+    const state = { n: 1 };
+    const ack = client.publish('room', 'e', state);
+    const first = (await server.last!.next('pub')) as PubMsg;
+    state.n = 2;
+    server.intercept('pub', undefined);
+    server.dropAll();
+    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const reopened = server.nextConnection();
+    clock.increment(100);
+    const resent = (await (await reopened).next('pub')) as PubMsg;
+    await ack;
+    expect(resent).toMatchObject({ mid: first.mid, content: { n: 1 } });
+    expect(resent.id).not.toBe(first.id);
+  });
+
   it('large bursts are split into frames under maxPayload', async () => {
     const { client, server } = createTestClient({ server: { maxPayload: 3000 } });
     await client.subscribe('room').ready();
