@@ -13,8 +13,11 @@ const MAX_ACKS_PER_ITEM = 256;
  * in a row gathered into one `acks` item, and room messages in a row of one room, epoch, event
  * and sender into one `msgs` item (each for sessions that asked for it in `hello`).
  */
+/** What an idle queue holds (shared, never written to): no array per idle connection. */
+const NOTHING: string[] = [];
+
 export class FrameQueue {
-  #frames: string[] = [];
+  #frames = NOTHING;
   /** The open run of acks: always the last item, so order across items is kept. */
   #epoch: string | null = null;
   #ids = '';
@@ -22,7 +25,7 @@ export class FrameQueue {
   #acks = 0;
   /** The open run of room messages (like acks, always the last item): its first and entries. */
   #runFirst: EncodedMessage | null = null;
-  #runEntries: string[] = [];
+  #runEntries = NOTHING;
   #runBytes = 0;
 
   get isEmpty(): boolean {
@@ -31,7 +34,7 @@ export class FrameQueue {
 
   push(frame: string): void {
     this.#closeRun();
-    this.#frames.push(frame);
+    this.#append(frame);
   }
 
   /** A room message, in the run of the ones before it when it shares their room, epoch, event, sender. */
@@ -50,7 +53,7 @@ export class FrameQueue {
     }
     this.#closeRun();
     this.#runFirst = encoded;
-    this.#runEntries.push(entry);
+    this.#runEntries = [entry];
     this.#runBytes = entry.length;
   }
 
@@ -71,18 +74,18 @@ export class FrameQueue {
   }
 
   clear(): void {
-    this.#frames = [];
+    this.#frames = NOTHING;
     this.#epoch = null;
     this.#runFirst = null;
-    this.#runEntries = [];
+    this.#runEntries = NOTHING;
   }
 
   /** Everything queued as WebSocket frames: batches of items, bounded in count and bytes. */
   take(): string[] {
     this.#closeRun();
     const items = this.#frames;
-    this.#frames = [];
-    if (items.length === 1) return items;
+    this.#frames = NOTHING;
+    if (items.length <= 1) return items === NOTHING ? [] : items;
     const frames: string[] = [];
     let start = 0;
     while (start < items.length) {
@@ -105,7 +108,7 @@ export class FrameQueue {
   /** Ends the open run of acks or of messages: the next item starts after it. */
   #closeRun(): void {
     if (this.#epoch !== null) {
-      this.#frames.push(
+      this.#append(
         `{"type":"acks","epoch":${quoted(this.#epoch)},"ids":[${this.#ids}],"offsets":[${this.#offsets}]}`,
       );
       this.#epoch = null;
@@ -113,9 +116,14 @@ export class FrameQueue {
     const first = this.#runFirst;
     if (first !== null) {
       // A new list each run: the first message keeps the last one to share the item (runItem).
-      this.#frames.push(first.runItem(this.#runEntries));
+      this.#append(first.runItem(this.#runEntries));
       this.#runFirst = null;
-      this.#runEntries = [];
+      this.#runEntries = NOTHING;
     }
+  }
+
+  #append(item: string): void {
+    if (this.#frames === NOTHING) this.#frames = [item];
+    else this.#frames.push(item);
   }
 }
