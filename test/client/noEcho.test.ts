@@ -8,6 +8,10 @@ import { createTestClient, FakeServer, nextEvent } from '../../src/testing/index
  * the order matters (an ack before an earlier message of another publisher, as on Redis). */
 
 const EPOCH = 'epoch-1';
+const NO_ECHO = { echo: false, reconnect: { minDelayMs: 100, maxDelayMs: 100 } } as const;
+
+/** A client with echo off and an exact 100 ms reconnect delay. */
+const noEchoClient = () => createTestClient(NO_ECHO);
 
 function frame(offset: number, content: string, id = `bob-${offset}`, from = 'bob'): RoomMessage {
   return { type: 'msg', room: 'r', event: 'e', content, offset, epoch: EPOCH, id, from };
@@ -50,10 +54,7 @@ describe('echo: false (client)', () => {
   });
 
   it('an own ack ahead of an earlier message waits for it: the earlier message is delivered', async () => {
-    const { client, server, clock } = createTestClient({
-      echo: false,
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
+    const { client, server, clock } = noEchoClient();
     const sub = client.subscribe('r');
     const got = record(sub);
     await sub.ready();
@@ -97,10 +98,7 @@ describe('echo: false (client)', () => {
   });
 
   it('own acks that follow the position move it: a resubscribe starts after them', async () => {
-    const { client, server, clock } = createTestClient({
-      echo: false,
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
+    const { client, server, clock } = noEchoClient();
     const sub = client.subscribe('r');
     const got = record(sub);
     await sub.ready();
@@ -119,12 +117,7 @@ describe('echo: false (client)', () => {
 
   it('a publish stored but unacked when the socket went: the replay’s copy is passed over, the resend acked', async () => {
     const server = new FakeServer();
-    const { client, clock } = createTestClient({
-      server,
-      uid: 'me',
-      echo: false,
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
+    const { client, clock } = createTestClient({ ...NO_ECHO, server, uid: 'me' });
     const { client: peer } = createTestClient({ server, uid: 'peer' });
     const sub = client.subscribe('r');
     const peerSub = peer.subscribe('r');
@@ -158,10 +151,7 @@ describe('echo: false (client)', () => {
   });
 
   it('an own ack that comes before the subscribe answer is placed once the answer comes', async () => {
-    const { client, server, clock } = createTestClient({
-      echo: false,
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
+    const { client, server, clock } = noEchoClient();
     await client.connect();
     const connection = server.last!;
     server.intercept('sub', () => true);
@@ -189,9 +179,8 @@ describe('echo: false (client)', () => {
 
   it('a publish that timed out is still known: its copy in a replay is passed over', async () => {
     const { client, server, clock } = createTestClient({
-      echo: false,
+      ...NO_ECHO,
       timeoutMs: 1000,
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
     });
     const sub = client.subscribe('r');
     const got = record(sub);
