@@ -101,6 +101,7 @@ class StatewireClient implements Client {
       calls,
       outbox,
       clock,
+      now: monotonicNow(options.clock),
       timeoutMs,
       parent: registry,
       signals,

@@ -368,5 +368,6 @@ export class Calls {
       this.#stopTimer(call);
       if (call.kind === 'request' || call.kind === 'publish') call.reject(error);
     }
+    this.#deadlines.clear();
   }
 }

@@ -21,8 +21,8 @@ class DeadlineQueue<T extends Expiring> {
   trim(): void {
     while (this.head < this.items.length && !this.live(this.head)) this.head++;
     if (this.head === this.items.length) {
-      this.items = [];
-      this.ats = [];
+      this.items.length = 0;
+      this.ats.length = 0;
       this.head = 0;
     } else if (this.head > 64 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -68,8 +68,13 @@ export class Deadlines<T extends Expiring> {
   stop(item: T): void {
     if (item.deadline === undefined) return;
     item.deadline = undefined;
-    if (--this.#live > 0) return;
-    // Nothing left to time: no timer keeps the process up, no queue holds settled items.
+    this.#live--;
+    // With nothing left to time the timer stays armed: it fires once, drops the settled
+    // entries and is not set again. Sequential calls would otherwise each set and clear one.
+  }
+
+  /** The owner stopped: no timer keeps the process up, no queue holds settled items. */
+  clear(): void {
     this.#disarm();
     this.#queues.clear();
   }

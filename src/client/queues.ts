@@ -34,6 +34,8 @@ export interface QueuesDeps {
   /** Acks and nacks go straight out on the socket they belong to. */
   outbox: Outbox;
   clock: Timers;
+  /** Monotonic ms on the client's clock (rpc timeouts). */
+  now(): number;
   timeoutMs: number;
   /** Parent of the consumer actors (shared system: clock, inspection). */
   parent: AnyActorRef;
@@ -84,6 +86,7 @@ export class Queues {
     Queues.#scope.set(deps.parent.system, this);
     this.#rpc = new RpcCalls({
       clock: deps.clock,
+      now: deps.now,
       timeoutMs: deps.timeoutMs,
       replyQueue: () => this.#replyQueue(),
       // Untimed: the rpc's own timer covers the request (the server answers only a failure).

@@ -1,6 +1,7 @@
 import { StatewireError } from '../errors/StatewireError.js';
 import type { Json, QpubMsg } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
+import { Deadlines } from './deadlines.js';
 import { messageId } from './messageId.js';
 import type { Unsent } from './outgoing.js';
 
@@ -11,6 +12,8 @@ export interface RpcOptions {
 
 export interface RpcDeps {
   clock: Timers;
+  /** Monotonic ms on the client's clock. */
+  now(): number;
   timeoutMs: number;
   /**
    * The client's reply queue, registered on first use and kept across reconnects; its name at
@@ -24,10 +27,14 @@ export interface RpcDeps {
 }
 
 interface PendingRpc {
+  correlationId: string;
+  queue: string;
+  timeoutMs: number;
   resolve(data: Json): void;
   reject(error: StatewireError): void;
-  timer: unknown;
   request?: Unsent<QpubMsg>;
+  /** While its timeout runs (`Deadlines`). */
+  deadline?: number;
 }
 
 /**
@@ -38,28 +45,27 @@ export class RpcCalls {
   readonly #pending = new Map<string, PendingRpc>();
   /** Correlation ids need only be unique among this client's calls (its own reply queue). */
   #seq = 0;
+  /** One clock timer for every call's timeout, not one set and cleared per call. */
+  readonly #deadlines: Deadlines<PendingRpc>;
 
-  constructor(private readonly deps: RpcDeps) {}
+  constructor(private readonly deps: RpcDeps) {
+    this.#deadlines = new Deadlines(deps.clock, deps.now, (pending) =>
+      this.#settle(
+        pending.correlationId,
+        new StatewireError(
+          'TIMEOUT',
+          `no reply from queue "${pending.queue}" within ${pending.timeoutMs} ms`,
+        ),
+      ),
+    );
+  }
 
   call(queue: string, data: Json, options: RpcOptions = {}): Promise<Json> {
     const timeoutMs = options.timeoutMs ?? this.deps.timeoutMs;
     const correlationId = (++this.#seq).toString(36);
     return new Promise((resolve, reject) => {
-      const pending: PendingRpc = {
-        resolve,
-        reject,
-        timer: this.deps.clock.setTimeout(
-          () =>
-            this.#settle(
-              correlationId,
-              new StatewireError(
-                'TIMEOUT',
-                `no reply from queue "${queue}" within ${timeoutMs} ms`,
-              ),
-            ),
-          timeoutMs,
-        ),
-      };
+      const pending: PendingRpc = { correlationId, queue, timeoutMs, resolve, reject };
+      this.#deadlines.start(pending, timeoutMs);
       this.#pending.set(correlationId, pending);
       const request = { queue, data, correlationId, timeoutMs };
       const replyTo = this.deps.replyQueue();
@@ -82,6 +88,7 @@ export class RpcCalls {
   /** The client stopped: every waiting call rejects. */
   stop(error: StatewireError): void {
     for (const correlationId of [...this.#pending.keys()]) this.#settle(correlationId, error);
+    this.#deadlines.clear();
   }
 
   #send(
@@ -111,7 +118,7 @@ export class RpcCalls {
     const pending = this.#pending.get(correlationId);
     if (!pending) return;
     this.#pending.delete(correlationId);
-    this.deps.clock.clearTimeout(pending.timer);
+    this.#deadlines.stop(pending);
     if (pending.request) this.deps.answered(pending.request);
     if (error) pending.reject(error);
     else pending.resolve(data as Json);

@@ -68,18 +68,28 @@ describe('Deadlines (SimulatedClock)', () => {
     expect(expired).toEqual(['b@1500']);
   });
 
-  it('holds no timer once nothing is running', () => {
+  it('sets no timer again once nothing is running, and holds none once cleared', () => {
     const { clock, timers, expired, deadlines } = setup();
     const items = Array.from({ length: 200 }, (_, i) => ({ name: `i${i}` }));
     for (const item of items) deadlines.start(item, 1000);
     expect(timers.set).toBe(1);
     for (const item of items) deadlines.stop(item);
-    expect(timers.cleared).toBe(1);
+    // One after the other, as sequential calls: the armed timer serves them all.
+    for (const item of items) {
+      deadlines.start(item, 1000);
+      deadlines.stop(item);
+    }
+    expect(timers).toEqual({ set: 1, cleared: 0 });
     clock.increment(5000);
     expect(expired).toEqual([]);
+    expect(timers.set).toBe(1);
     deadlines.start(items[0], 10);
     clock.increment(10);
     expect(expired).toEqual(['i0@5010']);
+    deadlines.start(items[1], 1000);
+    deadlines.stop(items[1]);
+    deadlines.clear();
+    expect(timers).toEqual({ set: 3, cleared: 1 });
   });
 
   it('expires what a timer stood for even when now() does not move (a clock without now)', () => {
