@@ -39,7 +39,8 @@ import { EncodedMessage } from './wire.js';
 type Handler<T extends ClientMessageType> = (
   conn: SessionPort,
   msg: Extract<ClientMessage, { type: T }>,
-) => void | Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: nothing, or a promise whose failure is answered
+) => void | Promise<unknown>;
 
 function uidOf(conn: SessionPort): string {
   return conn.uid as string;
@@ -229,14 +230,33 @@ async function unregisterQueue(conn: SessionPort, msg: QunregMsg): Promise<void>
   conn.reply(msg.id, {});
 }
 
+/** Steps of the connection's order, given arguments: no closure per message. */
+function admitQpub(conn: SessionPort, msg: QpubMsg) {
+  return conn.core.queues.admit(uidOf(conn), msg.queue, msg);
+}
+
+function admitReply(conn: SessionPort, msg: QackMsg) {
+  const input = { data: msg.reply ?? null, correlationId: msg.correlationId };
+  return conn.core.queues.admit(uidOf(conn), msg.replyTo as string, input);
+}
+
+type Admitted = Awaited<ReturnType<typeof admitQpub>>;
+
+/** The engine's answer to an admitted message, once `authorize` said yes. */
+function storedOf(step: Admitted | Promise<Admitted>): Admitted['stored'] {
+  return isThenable(step) ? step.then(storedAnswer) : step.stored;
+}
+
+function storedAnswer(admitted: Admitted): Admitted['stored'] {
+  return admitted.stored;
+}
+
 /** A `quiet` qpub (an rpc request) is answered only when it fails: its reply is the answer. */
-function queuePublish(conn: SessionPort, msg: QpubMsg): void | Promise<void> {
-  const step = conn.ordered(() => conn.core.queues.admit(uidOf(conn), msg.queue, msg));
-  return andThen(step, ({ stored }) =>
-    stored.then((ack) => {
-      if (msg.quiet !== true) conn.reply(msg.id, ack);
-    }),
-  );
+function queuePublish(conn: SessionPort, msg: QpubMsg): Promise<unknown> {
+  // A failure is answered by `dispatch`.
+  const stored = storedOf(conn.ordered(admitQpub, conn, msg));
+  if (msg.quiet === true) return stored;
+  return stored.then((ack) => conn.reply(msg.id, ack));
 }
 
 /**
@@ -252,11 +272,9 @@ function queueAck(conn: SessionPort, msg: QackMsg): Promise<void> {
     }
     return conn.queues.ack(msg.queue, msg.deliveryId);
   }
-  const input = { data: msg.reply ?? null, correlationId: msg.correlationId };
   let stored: Promise<unknown>;
   try {
-    const step = conn.ordered(() => conn.core.queues.admit(uidOf(conn), replyTo, input));
-    stored = Promise.resolve(andThen(step, (admitted) => admitted.stored));
+    stored = storedOf(conn.ordered(admitReply, conn, msg));
   } catch (error) {
     stored = Promise.reject(error);
   }
