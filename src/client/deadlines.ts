@@ -89,11 +89,13 @@ export class Deadlines<T extends Expiring> {
       queue.trim();
       while (queue.head < queue.items.length && queue.ats[queue.head] <= now) {
         const item = queue.items[queue.head];
-        if (queue.live(queue.head)) {
+        const live = queue.live(queue.head);
+        // Past it before its callback runs: a start() from there trims from the next entry.
+        queue.head++;
+        if (live) {
           this.stop(item);
           this.onExpired(item);
         }
-        queue.head++;
         queue.trim();
       }
       if (queue.head < queue.items.length) next = Math.min(next, queue.ats[queue.head]);

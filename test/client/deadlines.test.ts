@@ -92,6 +92,26 @@ describe('Deadlines (SimulatedClock)', () => {
     expect(timers).toEqual({ set: 3, cleared: 1 });
   });
 
+  it('an expiry that starts another item of the same timeout skips none of the due ones', () => {
+    const clock = new SimulatedClock();
+    const expired: string[] = [];
+    const retry: Item = { name: 'retry' };
+    const deadlines: Deadlines<Item> = new Deadlines<Item>(
+      clock,
+      () => clock.now(),
+      (item) => {
+        expired.push(`${item.name}@${clock.now()}`);
+        if (item.name === 'a') deadlines.start(retry, 1000);
+      },
+    );
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => ({ name }));
+    for (const item of [a, b, c]) deadlines.start(item, 1000);
+    clock.increment(1000);
+    expect(expired).toEqual(['a@1000', 'b@1000', 'c@1000']);
+    clock.increment(1000);
+    expect(expired).toEqual(['a@1000', 'b@1000', 'c@1000', 'retry@2000']);
+  });
+
   it('expires what a timer stood for even when now() does not move (a clock without now)', () => {
     const pending: Array<() => void> = [];
     const manual = {
