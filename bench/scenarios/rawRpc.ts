@@ -3,9 +3,13 @@ import { pinToCore } from '../lib/pin.js';
 import { CONTENT_64B, openRaw } from '../lib/rawPeer.js';
 import { percentile, round } from '../lib/stats.js';
 
-/** Sequential request → relay → responder → relay → requester round trips, pinned to core 0. */
+/**
+ * Sequential request → relay → responder → relay → requester round trips, pinned to core 0;
+ * the first `warmup` are not sampled.
+ */
 export async function rawRpc(options: {
   calls: number;
+  warmup: number;
 }): Promise<{ p50Ms: number; p99Ms: number }> {
   const broker = await startBroker('raw-relay.ts');
   const unpinBroker = pinToCore(0, broker.child.pid);
@@ -14,13 +18,16 @@ export async function rawRpc(options: {
   const responder = await openRaw(broker.port);
   responder.on('message', (data) => responder.send(data.toString().replace('"req"', '"rep"')));
   const request = JSON.stringify({ type: 'req', content: CONTENT_64B });
-  const samples: number[] = [];
-  for (let i = 0; i < options.calls; i++) {
-    const started = performance.now();
-    await new Promise<void>((resolve) => {
+  const call = () =>
+    new Promise<void>((resolve) => {
       requester.once('message', () => resolve());
       requester.send(request);
     });
+  for (let i = 0; i < options.warmup; i++) await call();
+  const samples: number[] = [];
+  for (let i = 0; i < options.calls; i++) {
+    const started = performance.now();
+    await call();
     samples.push(performance.now() - started);
   }
   requester.close();

@@ -4,8 +4,11 @@ import { pinToCore } from '../lib/pin.js';
 import { CONTENT_64B } from '../lib/rawPeer.js';
 import { percentile, round } from '../lib/stats.js';
 
-/** Sequential `client.rpc` through a queue consumer in another client, pinned to core 0. */
-export async function statewireRpc(options: { calls: number }) {
+/**
+ * Sequential `client.rpc` through a queue consumer in another client, pinned to core 0; the
+ * first `warmup` calls (the reply queue's set-up among them) are not sampled.
+ */
+export async function statewireRpc(options: { calls: number; warmup: number }) {
   const broker = await startBroker('statewire.ts');
   const unpinBroker = pinToCore(0, broker.child.pid);
   const unpinSelf = pinToCore(0);
@@ -14,7 +17,7 @@ export async function statewireRpc(options: { calls: number }) {
   const responder = createClient({ url, lazy: false });
   await Promise.all([requester.connect(), responder.connect()]);
   await responder.registerQueue('echo', (delivery) => delivery.data);
-  await requester.rpc('echo', CONTENT_64B); // warms the reply queue up
+  for (let i = 0; i < Math.max(1, options.warmup); i++) await requester.rpc('echo', CONTENT_64B);
   const samples: number[] = [];
   for (let i = 0; i < options.calls; i++) {
     const started = performance.now();
