@@ -76,10 +76,11 @@ class StatewireClient implements Client {
     const signals = createSignals();
 
     // The data path: calls over the outbox; rooms and queues over the calls.
+    const now = monotonicNow(options.clock);
     const calls = new Calls({
       outbox,
       clock,
-      now: monotonicNow(options.clock),
+      now,
       timeoutMs,
       maxBuffered: options.maxBuffered ?? CLIENT_DEFAULTS.maxBuffered,
       signals,
@@ -101,7 +102,7 @@ class StatewireClient implements Client {
       calls,
       outbox,
       clock,
-      now: monotonicNow(options.clock),
+      now,
       timeoutMs,
       parent: registry,
       signals,

@@ -1,11 +1,10 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
-import type { AcksMsg, PubMsg, RequestId, WireError } from '../protocol/frames.js';
+import type { AcksMsg, PubMsg, RequestId, StreamPosition, WireError } from '../protocol/frames.js';
 import type { Timers } from './clock.js';
 import { Deadlines } from './deadlines.js';
 import type { Outbox } from './outbox.js';
 import type { OutgoingMessage, Unsent } from './outgoing.js';
-import type { StoredAt } from './ownMessages.js';
 import type { Signals } from './signals.js';
 
 /**
@@ -61,7 +60,7 @@ export interface CallsDeps {
   /** Where `wake`, `tokenExpired` and `sendFailed` go. */
   signals: Signals;
   /** Hears each `pub` answered, before its promise settles: stored `at`, or refused (undefined). */
-  published?(message: Unsent<PubMsg>, at: StoredAt | undefined): void;
+  published?(message: Unsent<PubMsg>, at: StreamPosition | undefined): void;
 }
 
 const noop = () => undefined;
@@ -172,6 +171,7 @@ export class Calls {
 
   #enqueue(call: Call): void {
     if (this.#buffer.length >= this.deps.maxBuffered) {
+      if (call.message.type === 'pub') this.deps.published?.(call.message, undefined);
       call.reject(new StatewireError('UNAVAILABLE', 'offline buffer is full (maxBuffered)'));
       return;
     }
@@ -236,7 +236,7 @@ export class Calls {
     this.#inFlight.delete(id);
     if (!error) {
       this.#stopTimer(call);
-      if (call.message.type === 'pub') this.deps.published?.(call.message, data as StoredAt);
+      if (call.message.type === 'pub') this.deps.published?.(call.message, data as StreamPosition);
       call.resolve(data);
       return;
     }

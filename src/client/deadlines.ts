@@ -85,7 +85,7 @@ export class Deadlines<T extends Expiring> {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     let next = Number.POSITIVE_INFINITY;
-    for (const queue of this.#queues.values()) {
+    for (const [timeoutMs, queue] of this.#queues) {
       queue.trim();
       while (queue.head < queue.items.length && queue.ats[queue.head] <= now) {
         const item = queue.items[queue.head];
@@ -99,6 +99,8 @@ export class Deadlines<T extends Expiring> {
         queue.trim();
       }
       if (queue.head < queue.items.length) next = Math.min(next, queue.ats[queue.head]);
+      // A timeout value nothing waits on any more goes: callers may compute many.
+      else this.#queues.delete(timeoutMs);
     }
     if (next !== Number.POSITIVE_INFINITY && this.#live > 0) this.#arm(next);
   };

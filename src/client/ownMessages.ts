@@ -1,14 +1,16 @@
+import type { StreamPosition } from '../protocol/frames.js';
+
 /** Where a subscription stands in its room: the last offset it has passed, in its epoch. */
 export interface RoomPosition {
   epoch?: string;
   lastOffset: number;
 }
 
-/** A publish as the server answered it: where the message was stored. */
-export interface StoredAt {
-  offset: number;
-  epoch: string;
-}
+/**
+ * Own mids kept at most: past it the oldest goes. Only publishes that timed out stay without an
+ * answer (they may have been stored); their copy, should a replay bring one, is then delivered.
+ */
+const MAX_SENT = 1024;
 
 /**
  * One room's own messages of a client with `echo: false`: the app never sees them, and the
@@ -33,6 +35,7 @@ export class OwnMessages {
   #epoch: string | undefined;
 
   sent(mid: string): void {
+    if (this.#sent.length >= MAX_SENT) this.#sent.shift();
     this.#sent.push(mid);
   }
 
@@ -41,7 +44,7 @@ export class OwnMessages {
     this.#unsent(mid);
   }
 
-  acked(mid: string, at: StoredAt, position: RoomPosition): void {
+  acked(mid: string, at: StreamPosition, position: RoomPosition): void {
     this.#unsent(mid);
     if (position.epoch === at.epoch) {
       if (at.offset <= position.lastOffset) return;

@@ -17,7 +17,7 @@ import type {
 } from '../protocol/frames.js';
 import type { Calls } from './calls.js';
 import { reportHandlerError } from './emitter.js';
-import { OwnMessages, type StoredAt } from './ownMessages.js';
+import { OwnMessages } from './ownMessages.js';
 import { mirrorState } from './stateMirror.js';
 import { RoomSubscription } from './subscription.js';
 import { type LifecycleHost, SubscriptionLifecycle } from './subscriptionLifecycle.js';
@@ -259,11 +259,11 @@ export class Rooms {
 
   /** A publish into `room` leaves with this `mid` (echo off: its copy is passed over). */
   publishing(room: string, mid: string): void {
-    if (!this.deps.echo) this.records.get(room)?.own?.sent(mid);
+    this.records.get(room)?.own?.sent(mid);
   }
 
   /** A `pub` was answered: stored `at` a position, or refused (undefined). */
-  published(room: string, mid: string, at: StoredAt | undefined): void {
+  published(room: string, mid: string, at: StreamPosition | undefined): void {
     const record = this.records.get(room);
     if (!record?.own) return;
     if (at === undefined) record.own.refused(mid);
