@@ -57,6 +57,8 @@ export class Membership {
   /** This connection publishes `id` into the room, with echo off: its copy is not sent back. */
   expectOwn(id: string): void {
     this.own ??= [];
+    // A resend of a mid still pending has one copy at most: a second entry would stay in front.
+    if (this.own.includes(id)) return;
     if (this.own.length >= MAX_OWN_IDS) this.own.shift();
     this.own.push(id);
   }

@@ -50,6 +50,20 @@ describe('Membership, echo off', () => {
     expect(sent).toEqual(['#1', '#2']);
   });
 
+  it('a mid resent before its copy came is passed over once, and later own messages still are', () => {
+    const { membership, sent, deliver } = member();
+    membership.expectOwn('own-1');
+    membership.expectOwn('own-1');
+    // Both answered before the copy comes (Redis: the answer may overtake the fan-out).
+    membership.settleOwn('own-1', message(1, 'own-1'));
+    membership.settleOwn('own-1', message(1, 'own-1'));
+    deliver(message(1, 'own-1'));
+    membership.expectOwn('own-2');
+    deliver(message(2, 'own-2'));
+    deliver(message(3, 'theirs'));
+    expect(sent).toEqual(['#3']);
+  });
+
   it('keeps at most 1024 ids: an id no copy takes (a repeated mid) goes in the end', () => {
     const { membership, sent, deliver } = member();
     membership.expectOwn('stuck');
