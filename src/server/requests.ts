@@ -274,6 +274,8 @@ function queueAck(conn: SessionPort, msg: QackMsg): Promise<void> {
   }
   let stored: Promise<unknown>;
   try {
+    // A qack settles a delivery even with the token expired; the reply it carries is a publish.
+    if (conn.tokenExpired) throw new StatewireError('TOKEN_EXPIRED', 'token expired');
     stored = storedOf(conn.ordered(admitReply, conn, msg));
   } catch (error) {
     stored = Promise.reject(error);

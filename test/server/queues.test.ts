@@ -355,6 +355,40 @@ describe('work queues over WebSocket', () => {
     );
   });
 
+  it('a worker reply while the token is expired is refused; the delivery is still settled', async () => {
+    const { clock, now } = simulatedTime();
+    const server = await startServer({
+      auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: now() + Number(token) }) },
+      clock,
+      now,
+    });
+    const alice = await connect(server.url, { token: '250' });
+    await alice.next('welcome');
+    await declare(alice, 'replies');
+    await register(alice, 'jobs');
+    await enqueue(alice, 'jobs', 1);
+    const delivery = await nextDelivery(alice, 'jobs');
+    clock.increment(250);
+    expect(await alice.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    alice.send({
+      type: 'qack',
+      queue: 'jobs',
+      deliveryId: delivery.deliveryId,
+      replyTo: 'replies',
+      correlationId: 'c1',
+      reply: 'r',
+    });
+    expect(await alice.next('error')).toMatchObject({
+      code: 'TOKEN_EXPIRED',
+      message: expect.stringContaining('"replies"'),
+    });
+    await alice.call({ type: 'token', token: '60000' });
+    await vi.waitFor(async () => {
+      expect(await server.engine.queues.describe('jobs')).toMatchObject({ length: 0 });
+      expect(await server.engine.queues.describe('replies')).toMatchObject({ length: 0 });
+    }, SETTLE_LIMIT);
+  });
+
   it('closes an oversize qpub with 1009', async () => {
     const server = await startServer({ maxPayload: 1024 });
     const alice = await signIn(server.url, 'alice');
