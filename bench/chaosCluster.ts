@@ -11,13 +11,16 @@ import { nanoid } from 'nanoid';
 import { type Client, createClient, type Message } from '../src/index.js';
 import { type Broker, startBroker } from './lib/child.js';
 import { deletePrefix } from './lib/redisKeys.js';
+import { benchRedis } from './lib/redisServer.js';
 
 const KILLS = Number(process.argv[2] ?? 20);
 const KILL_EVERY_MS = 500;
 const NODES = 3;
 const SUBSCRIBERS = 3;
 const IN_FLIGHT = 4;
-const REDIS_URL = process.env.STATEWIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// A redis-server of its own (or STATEWIRE_BENCH_REDIS_URL): nobody else's commands in between.
+const benchRedisServer = await benchRedis();
+const REDIS_URL = benchRedisServer.url;
 const prefix = `swchaos:${nanoid(6)}`;
 
 const startNode = () =>
@@ -170,4 +173,5 @@ await Promise.all(nodes.map((node) => node.stop()));
 const redis = new Redis(REDIS_URL);
 await deletePrefix(redis, prefix);
 redis.disconnect();
+await benchRedisServer.stop();
 process.exit(lost + duplicates + reordered + echoed === 0 && kills >= 20 ? 0 : 1);

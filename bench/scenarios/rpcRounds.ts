@@ -1,4 +1,4 @@
-import { round } from '../lib/stats.js';
+import { percentile, round } from '../lib/stats.js';
 import { rawRpc } from './rawRpc.js';
 import { statewireRpc } from './statewireRpc.js';
 
@@ -7,11 +7,6 @@ export interface RpcLatency {
   p99Ms: number;
   /** Each round's p50, in run order. */
   roundsP50Ms: number[];
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
 }
 
 /**
@@ -26,8 +21,20 @@ export async function rpcRounds(options: { calls: number; warmup: number; rounds
     statewire.push(await statewireRpc(options));
   }
   const summary = (runs: Array<{ p50Ms: number; p99Ms: number }>): RpcLatency => ({
-    p50Ms: round(medianOf(runs.map((run) => run.p50Ms)), 4),
-    p99Ms: round(medianOf(runs.map((run) => run.p99Ms)), 4),
+    p50Ms: round(
+      percentile(
+        runs.map((run) => run.p50Ms),
+        50,
+      ),
+      4,
+    ),
+    p99Ms: round(
+      percentile(
+        runs.map((run) => run.p99Ms),
+        50,
+      ),
+      4,
+    ),
     roundsP50Ms: runs.map((run) => run.p50Ms),
   });
   return { raw: summary(raw), statewire: summary(statewire) };
