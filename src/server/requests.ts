@@ -29,7 +29,6 @@ import {
   forbidden,
   handlerContext,
   historyAnswer,
-  refused,
   requireAllowed,
 } from './rules.js';
 import type { SessionPort } from './sessionPort.js';
@@ -120,13 +119,9 @@ function publish(conn: SessionPort, msg: PubMsg): void | Promise<void> {
 function admitPublish(conn: SessionPort, msg: PubMsg): Publishing | Promise<Publishing> {
   const uid = uidOf(conn);
   requireMembership(conn, uid, msg.room);
-  const allowed = conn.core.allowed(uid, 'publish', msg.room);
-  // Without `authorize`, or with its synchronous yes, nothing waits and no closure is made.
-  if (allowed === true) return store(conn, uid, msg);
-  return andThen(allowed, (ok) => {
-    if (!ok) throw refused('publish', msg.room, 'room');
-    return store(conn, uid, msg);
-  });
+  const allowed = requireAllowed(conn.core, uid, 'publish', msg.room, 'room');
+  if (allowed === undefined) return store(conn, uid, msg);
+  return allowed.then(() => store(conn, uid, msg));
 }
 
 function requireMembership(conn: SessionPort, uid: string, room: string): void {

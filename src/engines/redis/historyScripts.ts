@@ -1,7 +1,7 @@
 /**
- * Lua for room history. A room's history is a hash from offset to `<at>:<delta>:<body>` (the
- * budget sequence less the offset, 0 without a budget), so one HSET stores a batch and one HMGET reads a
- * range. Its meta hash holds the epoch (`e`), the top offset (`o`), the first offset kept
+ * Lua for room history. A room's history is a hash from offset to `<at>:<delta>:<body>`
+ * (the budget sequence less the offset, 0 without a budget), so one HSET stores a batch and one
+ * HMGET reads a range. Its meta hash holds the epoch (`e`), the top offset (`o`), the first offset kept
  * (`f`: the history holds exactly f..o) and the bytes held (`b`: each message counts its body
  * plus OVERHEAD); losing the meta hash is what a new epoch means, so both scripts start a fresh
  * history then (as for a meta from before `f`).
