@@ -120,6 +120,11 @@ function describeType(type: unknown): string {
   return typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : `of kind ${typeof type}`;
 }
 
+/** The fields a message type's shape checks, in order (for tests that guard copies of it). */
+export function shapeFields(type: ClientMessageType): string[] {
+  return Object.keys(SHAPES[type]);
+}
+
 /**
  * A `pub` that fits its shape, read field by field (`pub` is the hot path: walking the shape
  * reads each field by a computed name, several times its cost). Anything else, a bad `pub` too,

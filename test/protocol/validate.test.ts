@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatewireError } from '../../src/errors/StatewireError.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
-import { parseByShape, parseClientMessage, requestIdOf } from '../../src/protocol/validate.js';
+import {
+  parseByShape,
+  parseClientMessage,
+  requestIdOf,
+  shapeFields,
+} from '../../src/protocol/validate.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -51,6 +56,10 @@ describe('parseClientMessage', () => {
     const msg = { type: 'qack', queue: 'q', deliveryId: 'd', replyTo: 'tmp.r', reply: null };
     expect(parseClientMessage({ ...msg, correlationId: 'c' })).toMatchObject(msg);
     expect(codeOf(() => parseClientMessage({ ...msg, reply: [[[1]]] }, 2))).toBe('BAD_REQUEST');
+  });
+
+  it("the pub fast path reads every field of pub's shape (change it with the shape)", () => {
+    expect(shapeFields('pub')).toEqual(['id', 'room', 'event', 'content', 'mid']);
   });
 
   it('answers a pub exactly as the walk of its shape does (its fields read one by one)', () => {
