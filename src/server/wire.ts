@@ -36,7 +36,7 @@ const senders = new QuotedLast();
  * content's JSON (`contentJson`, when the engine has it: the broker encoded it once already),
  * so the content is not encoded a second time.
  */
-export function encodeRoomMessage(m: StoredMessage, contentJson?: string): string {
+function encodeRoomMessage(m: StoredMessage, contentJson?: string): string {
   const content = contentJson ?? jsonOf(m.content);
   const from = m.from === undefined ? '' : `,"from":${senders.of(m.from)}`;
   const frame = `{"type":"msg","room":${rooms.of(m.room)},"event":${events.of(m.event)},"content":${content},"offset":${m.offset},"epoch":${epochs.of(m.epoch)},"id":${quoted(m.id)}${from}}`;

@@ -2,7 +2,7 @@ import type { StoredMessage } from '../Engine.js';
 import { IdWindow } from './idWindow.js';
 
 /** What dedupe remembers of a message: its content would pin memory past the budgets. */
-export type Receipt = Omit<StoredMessage, 'content'>;
+type Receipt = Omit<StoredMessage, 'content'>;
 
 /**
  * The receipts of the last `capacity` publishes over all rooms, by room and id, for dedupe.
