@@ -205,7 +205,7 @@ export class Connection implements SessionPort, Flushable {
   enqueueMessage(message: EncodedMessage): void {
     if (!this.live) return;
     if (this.readsRuns) this.outbox.message(message);
-    else this.outbox.push(message.item);
+    else this.outbox.pushMessage(message.item);
     this.scheduleFlush();
   }
 

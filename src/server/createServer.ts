@@ -139,10 +139,10 @@ class StatewireServer implements Server {
     return this.core.handlers.on(event, handler);
   }
 
-  publish(room: string, event: string, content: Json): Promise<StoredMessage> {
+  async publish(room: string, event: string, content: Json): Promise<StoredMessage> {
     if (exceedsDepth(content, this.core.options.maxDepth)) {
       const message = `content is nested deeper than ${this.core.options.maxDepth} levels`;
-      return Promise.reject(new StatewireError('BAD_REQUEST', message));
+      throw new StatewireError('BAD_REQUEST', message);
     }
     return this.core.engine.publish({ room, event, content: content ?? null, id: nanoid() });
   }

@@ -8,22 +8,24 @@ const MAX_BATCH_BYTES = 64 * 1024;
 /** An `acks` item carries at most this many acks. */
 const MAX_ACKS_PER_ITEM = 256;
 
-/**
- * What a connection has to send this turn, in order: encoded items; publish acks of one epoch
- * in a row gathered into one `acks` item, and room messages in a row of one room, epoch, event
- * and sender into one `msgs` item (each for sessions that asked for it in `hello`).
- */
 /** What an idle queue holds (shared, never written to): no array per idle connection. */
 const NOTHING: string[] = [];
 
+/**
+ * What a connection has to send this turn, in order: encoded items; publish acks of one epoch
+ * gathered into one `acks` item, and room messages in a row of one room, epoch, event and
+ * sender into one `msgs` item (each for sessions that asked for it in `hello`). An ack may
+ * leave after room messages queued after it, never before one queued before it: the acks of a
+ * batch of publishes follow its messages instead of cutting their run.
+ */
 export class FrameQueue {
   #frames = NOTHING;
-  /** The open run of acks: always the last item, so order across items is kept. */
+  /** The open run of acks: it goes after the open run of messages, before any other item. */
   #epoch: string | null = null;
   #ids = '';
   #offsets = '';
   #acks = 0;
-  /** The open run of room messages (like acks, always the last item): its first and entries. */
+  /** The open run of room messages: its first message and its entries. */
   #runFirst: EncodedMessage | null = null;
   #runEntries = NOTHING;
   #runBytes = 0;
@@ -35,6 +37,11 @@ export class FrameQueue {
   push(frame: string): void {
     this.#closeRun();
     this.#append(frame);
+  }
+
+  /** A room message as its own item: like `push`, but the open acks may follow it. */
+  pushMessage(item: string): void {
+    this.#append(item);
   }
 
   /** A room message, in the run of the ones before it when it shares their room, epoch, event, sender. */
@@ -51,7 +58,7 @@ export class FrameQueue {
       this.#runBytes += entry.length;
       return;
     }
-    this.#closeRun();
+    this.#closeMessages();
     this.#runFirst = encoded;
     this.#runEntries = [entry];
     this.#runBytes = entry.length;
@@ -66,7 +73,7 @@ export class FrameQueue {
       this.#acks++;
       return;
     }
-    this.#closeRun();
+    if (this.#epoch !== null) this.#closeRun();
     this.#epoch = epoch;
     this.#ids = idJson;
     this.#offsets = String(offset);
@@ -105,14 +112,18 @@ export class FrameQueue {
     return frames;
   }
 
-  /** Ends the open run of acks or of messages: the next item starts after it. */
+  /** Ends the open runs, messages then acks: the next item starts after them. */
   #closeRun(): void {
+    this.#closeMessages();
     if (this.#epoch !== null) {
       this.#append(
         `{"type":"acks","epoch":${quoted(this.#epoch)},"ids":[${this.#ids}],"offsets":[${this.#offsets}]}`,
       );
       this.#epoch = null;
     }
+  }
+
+  #closeMessages(): void {
     const first = this.#runFirst;
     if (first !== null) {
       // A new list each run: the first message keeps the last one to share the item (runItem).

@@ -132,7 +132,7 @@ function requireMembership(conn: SessionPort, uid: string, room: string): void {
 
 interface Publishing {
   id: string;
-  stored: Promise<StoredMessage>;
+  stored: StoredMessage | Promise<StoredMessage>;
   /** The publisher's membership when it asked for no echo: it passes over the message's copy. */
   own: Membership | undefined;
 }
@@ -143,28 +143,45 @@ function store(conn: SessionPort, uid: string, msg: PubMsg): Publishing {
   const own = conn.echoes ? undefined : conn.memberships.get(msg.room);
   own?.expectOwn(id);
   const contentJson = JSON.stringify(msg.content);
-  const stored = conn.core.engine.publish({
-    room: msg.room,
-    event: msg.event,
-    content: msg.content,
-    id,
-    from: uid,
-    contentJson,
-  });
+  let stored: Publishing['stored'];
+  try {
+    stored = conn.core.engine.publish({
+      room: msg.room,
+      event: msg.event,
+      content: msg.content,
+      id,
+      from: uid,
+      contentJson,
+    });
+  } catch (error) {
+    stored = Promise.reject(error);
+  }
   return { id, stored, own };
 }
 
 function answerPublish(conn: SessionPort, msg: PubMsg, { id, stored, own }: Publishing): void {
+  if (!isThenable(stored)) {
+    acked(conn, msg, id, own, stored);
+    return;
+  }
   stored.then(
-    (message) => {
-      own?.settleOwn(id, message);
-      conn.ackPublish(msg.id, msg.mid, message);
-    },
+    (message) => acked(conn, msg, id, own, message),
     (error) => {
       own?.settleOwn(id, null);
       conn.fail(msg.id, error);
     },
   );
+}
+
+function acked(
+  conn: SessionPort,
+  msg: PubMsg,
+  id: string,
+  own: Membership | undefined,
+  message: StoredMessage,
+): void {
+  own?.settleOwn(id, message);
+  conn.ackPublish(msg.id, msg.mid, message);
 }
 
 async function send(conn: SessionPort, msg: SendMsg): Promise<void> {

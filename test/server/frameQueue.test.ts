@@ -66,12 +66,28 @@ describe('FrameQueue', () => {
       run({ event: 'f' }, 4),
       run({ epoch: 'F', event: 'f' }, 1),
       run({ room: 's', epoch: 'F', event: 'f' }, 1),
-      { type: 'acks', epoch: 'E', ids: [1], offsets: [5] },
       run({ from: 'bob' }, 5),
+      { type: 'acks', epoch: 'E', ids: [1], offsets: [5] },
       { type: 'res', id: 2 },
       run({ from: 'bob' }, 6),
     ]);
     expect(queue.isEmpty).toBe(true);
+  });
+
+  it('sends the acks of a batch after its messages, without cutting their run', () => {
+    const queue = new FrameQueue();
+    for (let offset = 1; offset <= 3; offset++) {
+      queue.message(stored(offset));
+      queue.ack(offset, offset, 'E');
+    }
+    queue.ack(4, 1, 'F');
+    queue.pushMessage('{"type":"msg","offset":2}');
+    const taken = items(queue.take());
+    // The F ack waits for the message queued after it; the E acks went out before the F run.
+    expect(taken.map((item) => item.type)).toEqual(['msgs', 'acks', 'msg', 'acks']);
+    expect(taken[0].msgs.map((entry: { offset: number }) => entry.offset)).toEqual([1, 2, 3]);
+    expect(taken[1]).toEqual({ type: 'acks', epoch: 'E', ids: [1, 2, 3], offsets: [1, 2, 3] });
+    expect(taken[3]).toEqual({ type: 'acks', epoch: 'F', ids: [4], offsets: [1] });
   });
 
   it('a msgs item holds at most 256 messages and stays under the frame bytes', () => {

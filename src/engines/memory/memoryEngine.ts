@@ -167,7 +167,7 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       stopSweep = null;
     },
 
-    async publish(input: PublishInput): Promise<StoredMessage> {
+    publish(input: PublishInput): StoredMessage {
       const seen = recent.get(input.room, input.id);
       // The first result: the stored message while history keeps it, else its receipt.
       if (seen) {
