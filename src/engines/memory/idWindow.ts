@@ -22,6 +22,10 @@ export class IdWindow<V> {
    * would make every look-up walk them all (the same defence as V8's seeded string hashes).
    */
   private readonly seed = (Math.random() * 0x100000000) | 0;
+  /** The pair hashed last: a publish looks its pair up, then adds it (one hash for both). */
+  private lastRoom = '';
+  private lastId = '';
+  private lastHash = this.hashOf('', '');
 
   constructor(private readonly capacity: number) {}
 
@@ -54,8 +58,17 @@ export class IdWindow<V> {
     this.link(slot);
   }
 
-  /** FNV-1a over the id, a separator and the room, from the seed: `ab`+`c` is not `a`+`bc`. */
   private hash(room: string, id: string): number {
+    if (id !== this.lastId || room !== this.lastRoom) {
+      this.lastRoom = room;
+      this.lastId = id;
+      this.lastHash = this.hashOf(room, id);
+    }
+    return this.lastHash;
+  }
+
+  /** FNV-1a over the id, a separator and the room, from the seed: `ab`+`c` is not `a`+`bc`. */
+  private hashOf(room: string, id: string): number {
     let hash = this.seed ^ 0x811c9dc5;
     for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
     hash = Math.imul(hash ^ 0xffff, 0x01000193);
