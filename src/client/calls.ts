@@ -4,7 +4,7 @@ import type { AcksMsg, PubMsg, RequestId, StreamPosition, WireError } from '../p
 import type { Timers } from './clock.js';
 import { Deadlines } from './deadlines.js';
 import type { Outbox } from './outbox.js';
-import type { OutgoingMessage, Unsent } from './outgoing.js';
+import { type OutgoingMessage, pubHead, type Unsent } from './outgoing.js';
 import type { Signals } from './signals.js';
 
 /**
@@ -35,10 +35,11 @@ interface Call {
   retryOnExpired: boolean;
   id?: RequestId;
   /**
-   * The message as JSON without its id, once it waits or may be sent again: its content is read
-   * once, when the call is made, so a caller changing the object afterwards changes nothing.
+   * The message as JSON without its id and closing brace, once it waits or may be sent again:
+   * its content is read once, when the call is made, so a caller changing the object
+   * afterwards changes nothing, and each attempt appends its own id.
    */
-  body?: string;
+  head?: string;
   /** While its timeout runs (`Deadlines`). */
   deadline?: number;
   sentAt?: number;
@@ -65,9 +66,9 @@ export interface CallsDeps {
 
 const noop = () => undefined;
 
-/** `{…}` encoded without an id → the same with `"id"` last. */
-function withId(body: string, id: number): string {
-  return `${body.slice(0, -1)},"id":${id}}`;
+/** A message as JSON without its id, up to its closing brace (see `Call.head`). */
+function headOf(message: OutgoingMessage): string {
+  return message.type === 'pub' ? pubHead(message) : JSON.stringify(message).slice(0, -1);
 }
 
 function wireError(error: WireError): StatewireError {
@@ -120,7 +121,7 @@ export class Calls {
       return true;
     }
     if (this.#buffer.length >= this.deps.maxBuffered) return false;
-    call.body = JSON.stringify(message);
+    call.head = headOf(message);
     this.#buffer.push(call);
     if (this.#phase === 'stopped') this.deps.signals.emit('wake', undefined);
     return true;
@@ -175,14 +176,16 @@ export class Calls {
       call.reject(new StatewireError('UNAVAILABLE', 'offline buffer is full (maxBuffered)'));
       return;
     }
-    call.body ??= JSON.stringify(call.message);
+    call.head ??= headOf(call.message);
     this.#buffer.push(call);
   }
 
   #send(call: Call): void {
     if (call.kind === 'send') {
       try {
-        this.deps.outbox.sendText(call.body ?? JSON.stringify(call.message));
+        this.deps.outbox.sendText(
+          call.head === undefined ? JSON.stringify(call.message) : `${call.head}}`,
+        );
       } catch (error) {
         this.deps.signals.emit('sendFailed', error as StatewireError);
       }
@@ -192,13 +195,11 @@ export class Calls {
     call.id = id;
     this.#stopTimer(call);
     try {
-      // A publish keeps its body for a resend after a loss, which gets a new id.
-      if (call.body === undefined && call.kind === 'publish') {
-        call.body = JSON.stringify(call.message);
-      }
+      // A publish keeps its head for a resend after a loss, which gets a new id.
+      if (call.head === undefined && call.kind === 'publish') call.head = headOf(call.message);
       call.message.id = id;
       this.deps.outbox.sendText(
-        call.body === undefined ? JSON.stringify(call.message) : withId(call.body, id),
+        call.head === undefined ? JSON.stringify(call.message) : `${call.head},"id":${id}}`,
       );
     } catch (error) {
       // Too large for any frame: it never left (and leaves the no-echo list).

@@ -49,6 +49,20 @@ export function isServerItemShaped(item: unknown): item is { type: string } {
 /** JSON text of a string (quoted and escaped), typed as the string it always is. */
 export const quoted = JSON.stringify as (text: string) => string;
 
+/** One field's last value and its JSON: consecutive messages mostly share room, event, epoch, sender. */
+export class QuotedLast {
+  private raw = '';
+  private quoted = '""';
+
+  of(text: string): string {
+    if (text !== this.raw) {
+      this.raw = text;
+      this.quoted = quoted(text);
+    }
+    return this.quoted;
+  }
+}
+
 /** JSON text of a value; an absent (`undefined`) one reads as `null`, as it would in a frame. */
 export function jsonOf(value: unknown): string {
   return JSON.stringify(value) ?? 'null';

@@ -1,7 +1,7 @@
 import type { StoredMessage } from '../engines/Engine.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { StatewireError } from '../errors/StatewireError.js';
-import { jsonOf, quoted } from '../protocol/codec.js';
+import { jsonOf, QuotedLast, quoted } from '../protocol/codec.js';
 import type { RequestId, WireError } from '../protocol/frames.js';
 
 /** A stored message as clients see it (in `msg` frames and history pages). */
@@ -10,20 +10,6 @@ export function publicMessage(m: StoredMessage) {
   return from === undefined
     ? { room, event, content, offset, epoch, id }
     : { room, event, content, offset, epoch, id, from };
-}
-
-/** One field's last value and its JSON: consecutive messages mostly share room, event, epoch, sender. */
-class QuotedLast {
-  private raw = '';
-  private quoted = '""';
-
-  of(text: string): string {
-    if (text !== this.raw) {
-      this.raw = text;
-      this.quoted = quoted(text);
-    }
-    return this.quoted;
-  }
 }
 
 const rooms = new QuotedLast();
