@@ -27,7 +27,7 @@ function log(name: string, value: unknown) {
 
 // Peers on both patterns under one window rule, medians of interleaved rounds (SPEC §10).
 const peer = await peers({
-  rounds: 3,
+  rounds: 5,
   inFlight: 32,
   oneToOne: { subscribers: 1, messages: Math.round(100_000 * scale) },
   fanOut: { subscribers: 50, messages: Math.round(10_000 * scale) },
@@ -38,7 +38,7 @@ log('1:50 deliveries/s', peer.fanOut.median);
 // The coalescing ceiling: raw ws with 32 messages in each frame.
 const raw32 = await rawThroughput({ messages: messages * 2, inFlight: 32, perFrame: 32 });
 log('raw ws relay 32/frame', raw32);
-const latency = await rpcRounds({ calls, warmup: Math.round(calls / 10), rounds: 3 });
+const latency = await rpcRounds({ calls, warmup: Math.round(calls / 10), rounds: 5 });
 const { raw: rawLatency, statewire: swLatency } = latency;
 log('raw ws relay rpc', rawLatency);
 log('statewire rpc', swLatency);
