@@ -3,7 +3,8 @@
  * that cuts every connection ≥ 100 times. Checks that the subscribers got every acked
  * message exactly once and in each publisher's order. Publishers with `echo: false` check the
  * same of the others' messages, and that none of their own reached them. Exits 1 on any loss,
- * duplicate, reordering or echo. Bounded: stops after the faults are done, loopback only.
+ * duplicate, reordering, echo or failed publish. Bounded: stops after the faults are done,
+ * loopback only.
  */
 import { type Client, createClient, type Message } from '../src/index.js';
 import { createServer } from '../src/server/index.js';

@@ -66,17 +66,14 @@ export interface RoomListener {
 export type { Unsubscribe };
 
 /**
- * All broker state sits behind this interface. Everything may be asynchronous and fan-out comes
+ * All broker state sits behind this interface. Everything is asynchronous and fan-out comes
  * by callback, because with a shared engine (Redis) another node may be the publisher.
  */
 export interface Engine {
   start(): Promise<void>;
   close(): Promise<void>;
-  /**
-   * Stores, assigns the next offset and fans out to every node listening to the room. An
-   * engine that stores in-process may answer at once: the broker then acks without a promise.
-   */
-  publish(input: PublishInput): StoredMessage | Promise<StoredMessage>;
+  /** Stores, assigns the next offset and fans out to every node listening to the room. */
+  publish(input: PublishInput): Promise<StoredMessage>;
   /** Node-level interest in a room: one listener per room per server process is enough. */
   listen(room: string, listener: RoomListener): Promise<Unsubscribe>;
   history(room: string, query: HistoryQuery): Promise<StoredPage>;

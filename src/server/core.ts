@@ -1,4 +1,5 @@
 import type { Engine } from '../engines/Engine.js';
+import { immediatePublishOf, type PublishNow } from '../engines/immediatePublish.js';
 import type { EngineDelivery } from '../engines/QueueEngine.js';
 import { EventHandlers } from './eventHandlers.js';
 import { FlushScheduler } from './flushScheduler.js';
@@ -18,6 +19,8 @@ import { isThenable } from './thenable.js';
  */
 export class BrokerCore {
   readonly engine: Engine;
+  /** The engine's `publish` without a promise, when it stores in-process (the memory engine). */
+  readonly publishNow: PublishNow | undefined;
   readonly handlers: EventHandlers;
   readonly hub: RoomHub;
   readonly queues: QueueBroker;
@@ -28,6 +31,7 @@ export class BrokerCore {
 
   constructor(readonly options: ResolvedOptions) {
     this.engine = options.engine;
+    this.publishNow = immediatePublishOf(options.engine);
     this.flusher = new FlushScheduler(options.onError);
     this.sessionParents = new SessionParents(options);
     this.handlers = new EventHandlers(options.onError);

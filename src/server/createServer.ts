@@ -139,10 +139,10 @@ class StatewireServer implements Server {
     return this.core.handlers.on(event, handler);
   }
 
-  async publish(room: string, event: string, content: Json): Promise<StoredMessage> {
+  publish(room: string, event: string, content: Json): Promise<StoredMessage> {
     if (exceedsDepth(content, this.core.options.maxDepth)) {
       const message = `content is nested deeper than ${this.core.options.maxDepth} levels`;
-      throw new StatewireError('BAD_REQUEST', message);
+      return Promise.reject(new StatewireError('BAD_REQUEST', message));
     }
     return this.core.engine.publish({ room, event, content: content ?? null, id: nanoid() });
   }

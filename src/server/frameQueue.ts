@@ -41,6 +41,7 @@ export class FrameQueue {
 
   /** A room message as its own item: like `push`, but the open acks may follow it. */
   pushMessage(item: string): void {
+    this.#closeMessages();
     this.#append(item);
   }
 

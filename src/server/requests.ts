@@ -142,45 +142,40 @@ function store(conn: SessionPort, uid: string, msg: PubMsg): Publishing {
   // Before the engine is called: the memory engine fans out before `publish` returns.
   const own = conn.echoes ? undefined : conn.memberships.get(msg.room);
   own?.expectOwn(id);
-  const contentJson = JSON.stringify(msg.content);
-  let stored: Publishing['stored'];
+  const input = {
+    room: msg.room,
+    event: msg.event,
+    content: msg.content,
+    id,
+    from: uid,
+    contentJson: JSON.stringify(msg.content),
+  };
+  const { publishNow, engine } = conn.core;
+  if (!publishNow) return { id, stored: engine.publish(input), own };
   try {
-    stored = conn.core.engine.publish({
-      room: msg.room,
-      event: msg.event,
-      content: msg.content,
-      id,
-      from: uid,
-      contentJson,
-    });
+    return { id, stored: publishNow(input), own };
   } catch (error) {
-    stored = Promise.reject(error);
+    return { id, stored: Promise.reject(error), own };
   }
-  return { id, stored, own };
 }
 
-function answerPublish(conn: SessionPort, msg: PubMsg, { id, stored, own }: Publishing): void {
+function answerPublish(conn: SessionPort, msg: PubMsg, publishing: Publishing): void {
+  const { stored } = publishing;
   if (!isThenable(stored)) {
-    acked(conn, msg, id, own, stored);
+    acked(conn, msg, publishing, stored);
     return;
   }
   stored.then(
-    (message) => acked(conn, msg, id, own, message),
+    (message) => acked(conn, msg, publishing, message),
     (error) => {
-      own?.settleOwn(id, null);
+      publishing.own?.settleOwn(publishing.id, null);
       conn.fail(msg.id, error);
     },
   );
 }
 
-function acked(
-  conn: SessionPort,
-  msg: PubMsg,
-  id: string,
-  own: Membership | undefined,
-  message: StoredMessage,
-): void {
-  own?.settleOwn(id, message);
+function acked(conn: SessionPort, msg: PubMsg, publishing: Publishing, message: StoredMessage) {
+  publishing.own?.settleOwn(publishing.id, message);
   conn.ackPublish(msg.id, msg.mid, message);
 }
 

@@ -13,6 +13,7 @@ import type {
 } from '../Engine.js';
 import { type EngineClock, every, realEngineClock } from '../engineClock.js';
 import { entryBytesOfJson } from '../entryBytes.js';
+import { offerImmediatePublish } from '../immediatePublish.js';
 import { MemoryQueues, type MemoryQueuesOptions } from './memoryQueues.js';
 import { PresenceBook } from './presenceBook.js';
 import { RecentPublishes } from './recentPublishes.js';
@@ -154,7 +155,35 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
     if (change) fanOut(change.room, (l) => l.presence(change));
   }
 
-  return {
+  function publishNow(input: PublishInput): StoredMessage {
+    const seen = recent.get(input.room, input.id);
+    // The first result: the stored message while history keeps it, else its receipt.
+    if (seen) {
+      const kept = logs.get(input.room, now())?.at(seen.offset);
+      return kept?.epoch === seen.epoch ? kept : { ...seen, content: input.content };
+    }
+    // Encoded once: the byte budgets count its length, the listeners send it.
+    const contentJson = input.contentJson ?? jsonOf(input.content);
+    const bytes = entryBytesOfJson(contentJson, input.room, input.event, input.id, input.from);
+    const at = now();
+    const log = logs.forAppend(input.room, at);
+    const stored: StoredMessage = {
+      room: input.room,
+      event: input.event,
+      content: input.content,
+      offset: log.lastOffset + 1,
+      epoch: log.epoch,
+      id: input.id,
+      at,
+    };
+    if (input.from !== undefined) stored.from = input.from;
+    log.append(stored, bytes);
+    recent.add(stored);
+    fanOut(input.room, (listener) => listener.message(stored, contentJson));
+    return stored;
+  }
+
+  const engine: MemoryEngine = {
     epoch,
     queues,
 
@@ -167,32 +196,8 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       stopSweep = null;
     },
 
-    publish(input: PublishInput): StoredMessage {
-      const seen = recent.get(input.room, input.id);
-      // The first result: the stored message while history keeps it, else its receipt.
-      if (seen) {
-        const kept = logs.get(input.room, now())?.at(seen.offset);
-        return kept?.epoch === seen.epoch ? kept : { ...seen, content: input.content };
-      }
-      // Encoded once: the byte budgets count its length, the listeners send it.
-      const contentJson = input.contentJson ?? jsonOf(input.content);
-      const bytes = entryBytesOfJson(contentJson, input.room, input.event, input.id, input.from);
-      const at = now();
-      const log = logs.forAppend(input.room, at);
-      const stored: StoredMessage = {
-        room: input.room,
-        event: input.event,
-        content: input.content,
-        offset: log.lastOffset + 1,
-        epoch: log.epoch,
-        id: input.id,
-        at,
-      };
-      if (input.from !== undefined) stored.from = input.from;
-      log.append(stored, bytes);
-      recent.add(stored);
-      fanOut(input.room, (listener) => listener.message(stored, contentJson));
-      return stored;
+    async publish(input: PublishInput): Promise<StoredMessage> {
+      return publishNow(input);
     },
 
     async listen(room: string, listener: RoomListener): Promise<Unsubscribe> {
@@ -247,4 +252,6 @@ export function memoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
       return logs.bytes;
     },
   };
+  offerImmediatePublish(engine, publishNow);
+  return engine;
 }
