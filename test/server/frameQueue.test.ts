@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../../src/engines/Engine.js';
 import { FrameQueue } from '../../src/server/frameQueue.js';
@@ -88,6 +89,46 @@ describe('FrameQueue', () => {
     expect(taken[0].msgs.map((entry: { offset: number }) => entry.offset)).toEqual([1, 2, 3]);
     expect(taken[1]).toEqual({ type: 'acks', epoch: 'E', ids: [1, 2, 3], offsets: [1, 2, 3] });
     expect(taken[3]).toEqual({ type: 'acks', epoch: 'F', ids: [4], offsets: [1] });
+  });
+
+  it('never sends an ack before a message queued before it, and keeps every other order', () => {
+    // Each operation is numbered in queue order; what comes out says which one it was.
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('message' as const), room: fc.constantFrom('r', 's') }),
+      fc.record({ kind: fc.constant('item' as const) }),
+      fc.record({ kind: fc.constant('push' as const) }),
+      fc.record({ kind: fc.constant('ack' as const), epoch: fc.constantFrom('E', 'F') }),
+    );
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 60 }), (operations) => {
+        const queue = new FrameQueue();
+        operations.forEach((op, seq) => {
+          if (op.kind === 'message') queue.message(stored(seq, { room: op.room }));
+          else if (op.kind === 'item') queue.pushMessage(`{"type":"msg","offset":${seq}}`);
+          else if (op.kind === 'push') queue.push(`{"type":"res","id":${seq}}`);
+          else queue.ack(seq, seq, op.epoch);
+        });
+        const sent = items(queue.take()).flatMap((item): Array<[string, number]> => {
+          if (item.type === 'msgs')
+            return item.msgs.map((m: { offset: number }) => ['m', m.offset]);
+          if (item.type === 'msg') return [['m', item.offset]];
+          if (item.type === 'acks') return item.ids.map((id: number) => ['a', id]);
+          return [['p', item.id]];
+        });
+        expect(sent.map(([, seq]) => seq).sort((a, b) => a - b)).toEqual(
+          operations.map((_, i) => i),
+        );
+        const at = new Map(sent.map(([, seq], index) => [seq, index]));
+        for (const [kind, seq] of sent) {
+          for (const [otherKind, other] of sent) {
+            if (other >= seq) continue;
+            // `other` was queued first: it leaves first, unless it is an ack and `seq` a message.
+            const mayOvertake = otherKind === 'a' && kind === 'm';
+            if (!mayOvertake) expect(at.get(other)).toBeLessThan(at.get(seq) as number);
+          }
+        }
+      }),
+    );
   });
 
   it('a msgs item holds at most 256 messages and stays under the frame bytes', () => {
