@@ -282,7 +282,7 @@ function queueAck(conn: SessionPort, msg: QackMsg): Promise<void> {
   let stored: Promise<unknown>;
   try {
     // A qack settles a delivery even with the token expired; the reply it carries is a publish.
-    if (conn.tokenExpired) throw new StatewireError('TOKEN_EXPIRED', 'token expired');
+    requireFreshToken(conn);
     stored = storedOf(conn.ordered(admitReply, conn, msg));
   } catch (error) {
     stored = Promise.reject(error);
@@ -338,6 +338,13 @@ export const requestHandlers: { [T in ClientMessageType]: Handler<T> } = {
  */
 const ALLOWED_WHILE_EXPIRED = new Set<ClientMessageType>(['token', 'ping', 'qack', 'qnack']);
 
+/** The token gate: TOKEN_EXPIRED while the session's token is expired. */
+function requireFreshToken(conn: SessionPort): void {
+  if (conn.tokenExpired) {
+    throw new StatewireError('TOKEN_EXPIRED', 'token expired: refresh it first');
+  }
+}
+
 /** Validates one message of a signed-in session and runs its handler; errors become answers. */
 export function dispatch(conn: SessionPort, raw: unknown): void {
   let msg: ClientMessage;
@@ -348,12 +355,9 @@ export function dispatch(conn: SessionPort, raw: unknown): void {
     return;
   }
   const id = requestIdOf(msg);
-  if (conn.tokenExpired && !ALLOWED_WHILE_EXPIRED.has(msg.type)) {
-    conn.fail(id, new StatewireError('TOKEN_EXPIRED', 'token expired: refresh it first'));
-    return;
-  }
   const handler = requestHandlers[msg.type] as Handler<ClientMessageType>;
   try {
+    if (!ALLOWED_WHILE_EXPIRED.has(msg.type)) requireFreshToken(conn);
     const pending = handler(conn, msg as never);
     if (pending) pending.catch((error) => conn.fail(id, error));
   } catch (error) {
