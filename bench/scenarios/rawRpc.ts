@@ -1,16 +1,13 @@
 import { startBroker } from '../lib/child.js';
 import { pinToCore } from '../lib/pin.js';
 import { CONTENT_64B, openRaw } from '../lib/rawPeer.js';
-import { percentile, round } from '../lib/stats.js';
+import { type Latency, timeCalls } from '../lib/stats.js';
 
 /**
  * Sequential request → relay → responder → relay → requester round trips, pinned to core 0;
  * the first `warmup` are not sampled.
  */
-export async function rawRpc(options: {
-  calls: number;
-  warmup: number;
-}): Promise<{ p50Ms: number; p99Ms: number }> {
+export async function rawRpc(options: { calls: number; warmup: number }): Promise<Latency> {
   const broker = await startBroker('raw-relay.ts');
   const unpinBroker = pinToCore(0, broker.child.pid);
   const unpinSelf = pinToCore(0);
@@ -23,17 +20,11 @@ export async function rawRpc(options: {
       requester.once('message', () => resolve());
       requester.send(request);
     });
-  for (let i = 0; i < options.warmup; i++) await call();
-  const samples: number[] = [];
-  for (let i = 0; i < options.calls; i++) {
-    const started = performance.now();
-    await call();
-    samples.push(performance.now() - started);
-  }
+  const latency = await timeCalls(call, options);
   requester.close();
   responder.close();
   unpinSelf();
   unpinBroker();
   await broker.stop();
-  return { p50Ms: round(percentile(samples, 50), 4), p99Ms: round(percentile(samples, 99), 4) };
+  return latency;
 }

@@ -2,13 +2,13 @@ import { createClient } from '../../src/index.js';
 import { startBroker } from '../lib/child.js';
 import { pinToCore } from '../lib/pin.js';
 import { CONTENT_64B } from '../lib/rawPeer.js';
-import { percentile, round } from '../lib/stats.js';
+import { type Latency, timeCalls } from '../lib/stats.js';
 
 /**
  * Sequential `client.rpc` through a queue consumer in another client, pinned to core 0; the
  * first `warmup` calls (the reply queue's set-up among them) are not sampled.
  */
-export async function statewireRpc(options: { calls: number; warmup: number }) {
+export async function statewireRpc(options: { calls: number; warmup: number }): Promise<Latency> {
   const broker = await startBroker('statewire.ts');
   const unpinBroker = pinToCore(0, broker.child.pid);
   const unpinSelf = pinToCore(0);
@@ -17,16 +17,13 @@ export async function statewireRpc(options: { calls: number; warmup: number }) {
   const responder = createClient({ url, lazy: false });
   await Promise.all([requester.connect(), responder.connect()]);
   await responder.registerQueue('echo', (delivery) => delivery.data);
-  for (let i = 0; i < Math.max(1, options.warmup); i++) await requester.rpc('echo', CONTENT_64B);
-  const samples: number[] = [];
-  for (let i = 0; i < options.calls; i++) {
-    const started = performance.now();
-    await requester.rpc('echo', CONTENT_64B);
-    samples.push(performance.now() - started);
-  }
+  const latency = await timeCalls(() => requester.rpc('echo', CONTENT_64B), {
+    calls: options.calls,
+    warmup: Math.max(1, options.warmup),
+  });
   await Promise.all([requester.disconnect(), responder.disconnect()]);
   unpinSelf();
   unpinBroker();
   await broker.stop();
-  return { p50Ms: round(percentile(samples, 50), 4), p99Ms: round(percentile(samples, 99), 4) };
+  return latency;
 }
