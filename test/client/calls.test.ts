@@ -2,6 +2,28 @@ import { describe, expect, it } from 'vitest';
 import type { PubMsg } from '../../src/index.js';
 import { createTestClient, nextEvent } from '../../src/testing/index.js';
 
+type TestClient = ReturnType<typeof createTestClient>;
+
+/** Drops the connection; resolves once the client is reconnecting. */
+async function dropConnection({ client, server }: TestClient): Promise<void> {
+  server.dropAll();
+  await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+}
+
+/** Lets the client's reconnect delay of `ms` pass: resolves with the server side of the new connection. */
+function reconnectAfter({ server, clock }: TestClient, ms: number) {
+  const reopened = server.nextConnection();
+  clock.increment(ms);
+  return reopened;
+}
+
+/** A client subscribed to `room` whose reconnects wait exactly 100 ms. */
+async function subscribedClient(): Promise<TestClient> {
+  const test = createTestClient({ reconnect: { minDelayMs: 100, maxDelayMs: 100 } });
+  await test.client.subscribe('room').ready();
+  return test;
+}
+
 describe('calls (SimulatedClock, in-memory transport)', () => {
   it('publish resolves on the ack with offset, epoch and id', async () => {
     const { client, server } = createTestClient();
@@ -78,17 +100,12 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
   });
 
   it('publishes made offline are buffered and sent after the resubscribe, in order', async () => {
-    const { client, server, clock } = createTestClient({
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
-    await client.subscribe('room').ready();
-    server.dropAll();
-    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const test = await subscribedClient();
+    const { client } = test;
+    await dropConnection(test);
     const first = client.publish('room', 'e', 1);
     const second = client.publish('room', 'e', 2);
-    const reopened = server.nextConnection();
-    clock.increment(100);
-    const connection = await reopened;
+    const connection = await reconnectAfter(test, 100);
     expect((await first).offset).toBe(1);
     expect((await second).offset).toBe(2);
     const types = connection.received.map((m) => m.type);
@@ -96,7 +113,8 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
   });
 
   it('a publish in flight when the socket drops is resent with the same mid (no duplicate)', async () => {
-    const { client, server, clock } = createTestClient();
+    const test = createTestClient();
+    const { client, server } = test;
     await client.subscribe('room').ready();
     // The server stores the message, but the connection dies before the ack goes out.
     server.intercept('pub', (_message, connection) => {
@@ -109,9 +127,7 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
     const publish = client.publish('room', 'e', 'once');
     const pub1 = await server.last!.next('pub');
     await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
-    const reopened = server.nextConnection();
-    clock.increment(500);
-    const connection = await reopened;
+    const connection = await reconnectAfter(test, 500);
     const pub2 = await connection.next('pub');
     expect(pub2.mid).toBe(pub1.mid);
     expect(await publish).toMatchObject({ offset: 1 });
@@ -142,23 +158,21 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
   });
 
   it('timeouts run on the client clock from the moment a call is sent', async () => {
-    const { client, server, clock } = createTestClient({
+    const test = createTestClient({
       timeoutMs: 1000,
       reconnect: { minDelayMs: 5000, maxDelayMs: 5000 },
     });
+    const { client, server, clock } = test;
     server.intercept('pub', () => true);
     await client.subscribe('room').ready();
-    server.dropAll();
-    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    await dropConnection(test);
     let settled = false;
     const publish = client.publish('room', 'e', 1);
     publish.catch(() => {
       settled = true;
     });
     // Buffered for 5 s: no timeout while it waits.
-    const reopened = server.nextConnection();
-    clock.increment(5000);
-    const connection = await reopened;
+    const connection = await reconnectAfter(test, 5000);
     await connection.next('pub');
     expect(settled).toBe(false);
     clock.increment(999);
@@ -221,40 +235,30 @@ describe('calls (SimulatedClock, in-memory transport)', () => {
   });
 
   it('a publish made offline sends its content as it was at publish(), not at the reconnect', async () => {
-    const { client, server, clock } = createTestClient({
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
-    await client.subscribe('room').ready();
-    server.dropAll();
-    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
+    const test = await subscribedClient();
+    const { client } = test;
+    await dropConnection(test);
     const state = { n: 1 };
     const ack = client.publish('room', 'e', state);
     client.send('note', state);
     state.n = 2;
-    const reopened = server.nextConnection();
-    clock.increment(100);
-    const connection = await reopened;
+    const connection = await reconnectAfter(test, 100);
     await ack;
     const sent = connection.received.filter((m) => m.type === 'pub' || m.type === 'send');
     expect(sent.map((m) => (m as { content: unknown }).content)).toEqual([{ n: 1 }, { n: 1 }]);
   });
 
   it('a publish resent after a loss carries its content as it was at publish()', async () => {
-    const { client, server, clock } = createTestClient({
-      reconnect: { minDelayMs: 100, maxDelayMs: 100 },
-    });
-    await client.subscribe('room').ready();
+    const test = await subscribedClient();
+    const { client, server } = test;
     server.intercept('pub', () => true);
     const state = { n: 1 };
     const ack = client.publish('room', 'e', state);
     const first = (await server.last!.next('pub')) as PubMsg;
     state.n = 2;
     server.intercept('pub', undefined);
-    server.dropAll();
-    await nextEvent(client, 'state', ({ to }) => to === 'reconnecting');
-    const reopened = server.nextConnection();
-    clock.increment(100);
-    const resent = (await (await reopened).next('pub')) as PubMsg;
+    await dropConnection(test);
+    const resent = (await (await reconnectAfter(test, 100)).next('pub')) as PubMsg;
     await ack;
     expect(resent).toMatchObject({ mid: first.mid, content: { n: 1 } });
     expect(resent.id).not.toBe(first.id);

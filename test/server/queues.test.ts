@@ -42,6 +42,28 @@ async function declare(client: TestClient, queue: string) {
   expect((await client.request({ type: 'qunreg', queue })).data).toEqual({});
 }
 
+/**
+ * alice (token auth on a simulated clock) consumes `jobs` and holds one delivery when her
+ * token expires: the TOKEN_EXPIRED notice has arrived. `before` runs once she is signed in.
+ */
+async function deliveryThenExpiry(before?: (alice: TestClient) => Promise<void>) {
+  const { clock, now } = simulatedTime();
+  const server = await startServer({
+    auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: now() + Number(token) }) },
+    clock,
+    now,
+  });
+  const alice = await connect(server.url, { token: '250' });
+  await alice.next('welcome');
+  await before?.(alice);
+  await register(alice, 'jobs');
+  await enqueue(alice, 'jobs', 1);
+  const delivery = await nextDelivery(alice, 'jobs');
+  clock.increment(250);
+  expect(await alice.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+  return { server, alice, delivery };
+}
+
 describe('work queues over WebSocket', () => {
   it('delivers qmsg with id, attempt and maxAttempts; qreg is idempotent; qunreg hands unacked on', async () => {
     const server = await startServer();
@@ -330,19 +352,7 @@ describe('work queues over WebSocket', () => {
   });
 
   it('settles deliveries while the token is expired; other queue messages wait for a refresh', async () => {
-    const { clock, now } = simulatedTime();
-    const server = await startServer({
-      auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: now() + Number(token) }) },
-      clock,
-      now,
-    });
-    const alice = await connect(server.url, { token: '250' });
-    await alice.next('welcome');
-    await register(alice, 'jobs');
-    await enqueue(alice, 'jobs', 1);
-    const delivery = await nextDelivery(alice, 'jobs');
-    clock.increment(250);
-    expect(await alice.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    const { server, alice, delivery } = await deliveryThenExpiry();
     expect((await enqueue(alice, 'jobs', 2)).error).toMatchObject({ code: 'TOKEN_EXPIRED' });
     ack(alice, delivery);
     await roundTrip(alice);
@@ -356,20 +366,9 @@ describe('work queues over WebSocket', () => {
   });
 
   it('a worker reply while the token is expired is refused; the delivery is still settled', async () => {
-    const { clock, now } = simulatedTime();
-    const server = await startServer({
-      auth: { verifyToken: (token) => ({ uid: 'alice', expiresAt: now() + Number(token) }) },
-      clock,
-      now,
-    });
-    const alice = await connect(server.url, { token: '250' });
-    await alice.next('welcome');
-    await declare(alice, 'replies');
-    await register(alice, 'jobs');
-    await enqueue(alice, 'jobs', 1);
-    const delivery = await nextDelivery(alice, 'jobs');
-    clock.increment(250);
-    expect(await alice.next('error')).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    const { server, alice, delivery } = await deliveryThenExpiry((client) =>
+      declare(client, 'replies'),
+    );
     alice.send({
       type: 'qack',
       queue: 'jobs',
